@@ -1,0 +1,17 @@
+"""Named reproductions. Each module registers its CLI commands, plotters and evaluators on import.
+
+Add a module here to make its commands appear in ``neurorl``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES = [
+    # one line per subsystem
+]
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(name)

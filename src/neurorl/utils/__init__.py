@@ -1,0 +1,1 @@
+"""Small shared helpers: atomic file writes, run folders, progress bars, config overrides."""
