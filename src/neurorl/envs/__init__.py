@@ -21,6 +21,14 @@ register("neurorl/Bandit-independent-10arm-v0", bandit_factory("independent"), n
          description="10-armed independent bandit")
 register("neurorl/Bandit-correlated-10arm-v0", bandit_factory("correlated"), num_arms=10,
          description="10-armed correlated bandit")
+# Harlow (meta_rl.md §3.1; pixel version: docs/harlow.md). Visual: make(id, split=1) for held-out objects.
+from neurorl.envs.harlow import Harlow1D  # noqa: E402
+from neurorl.envs.harlow_visual import HarlowVisual  # noqa: E402
+
+register("neurorl/Harlow1D-v0", Harlow1D, description="Harlow 1-D strip task (BKHMSI), bugs fixed")
+register("neurorl/Harlow1D-legacy-v0", Harlow1D, legacy=True, description="Harlow 1-D with the original's two bugs")
+register("neurorl/HarlowVisual-v0", HarlowVisual, size=32, description="Harlow from 32x32 pixels, generated objects")
+register("neurorl/HarlowVisual-64-v0", HarlowVisual, size=64, description="Harlow from 64x64 pixels, generated objects")
 # Other engineers: add your env here, one line each, e.g.
 # register("neurorl/TwoStep-v0", TwoStepEnv, description="two-step task (Wang 2018 Sim 4)")
 
