@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = [
+    "neurorl.experiments.bandits",
     # one line per subsystem
 ]
 

@@ -1,0 +1,1 @@
+"""Flax networks: recurrent actor-critics (LSTM / GRU / stacked LSTM), encoders, episodic memory."""

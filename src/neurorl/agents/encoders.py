@@ -1,0 +1,73 @@
+"""Observation encoders placed in front of the recurrent core.
+
+Observations are either a flat float vector or a dict ``{"image": (H, W, C), "vector": (D,)}``
+(pixel tasks; the vector holds previous action and reward). Every encoder returns
+``(features, vector)``: ``features`` go through the encoder, ``vector`` (previous action, reward,
+time) is passed through untouched so the recurrent core always sees it, as in Wang et al. 2018
+(meta_rl.md §1.2: features + reward + previous action feed the LSTM).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+def split_observation(obs):
+    if isinstance(obs, dict):
+        return obs.get("image"), obs["vector"]
+    return None, obs
+
+
+class Identity(nn.Module):
+    @nn.compact
+    def __call__(self, obs):
+        image, vector = split_observation(obs)
+        if image is not None:
+            raise ValueError("the 'none' encoder takes flat vector observations; use encoder='conv' for images")
+        return jnp.zeros(vector.shape[:-1] + (0,), vector.dtype), vector
+
+
+class MLPEncoder(nn.Module):
+    """MLP on the whole flat observation (BKHMSI Harlow-1D: 9 -> 64 -> 128, meta_rl.md §3.2)."""
+
+    features: Sequence[int] = (64, 128)
+
+    @nn.compact
+    def __call__(self, obs):
+        image, vector = split_observation(obs)
+        x = vector if image is None else jnp.concatenate([image.reshape(image.shape[:-3] + (-1,)), vector], -1)
+        for i, f in enumerate(self.features):
+            x = nn.relu(nn.Dense(f, name=f"dense_{i}")(x))
+        return x, vector
+
+
+class ConvEncoder(nn.Module):
+    """Small conv net for RGB screens (Harlow visual), then a dense layer (meta_rl.md §1.2: conv encoder)."""
+
+    channels: Sequence[int] = (16, 32, 32)
+    kernel: int = 3
+    dense: int = 128
+
+    @nn.compact
+    def __call__(self, obs):
+        image, vector = split_observation(obs)
+        if image is None:
+            raise ValueError("the conv encoder needs dict observations with an 'image' entry")
+        x = image
+        batch_shape = x.shape[:-3]
+        x = x.reshape((-1,) + x.shape[-3:])
+        for i, c in enumerate(self.channels):
+            x = nn.relu(nn.Conv(c, (self.kernel, self.kernel), strides=(2, 2), name=f"conv_{i}")(x))
+        x = x.reshape(x.shape[0], -1)
+        x = nn.relu(nn.Dense(self.dense, name="dense")(x))
+        return x.reshape(batch_shape + (self.dense,)), vector
+
+
+def make_encoder(name: str, **kwargs) -> nn.Module:
+    encoders = {"none": Identity, "mlp": MLPEncoder, "conv": ConvEncoder}
+    if name not in encoders:
+        raise ValueError(f"unknown encoder {name!r}; expected one of {sorted(encoders)}")
+    return encoders[name](**kwargs)

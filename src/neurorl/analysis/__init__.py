@@ -1,0 +1,1 @@
+"""Figures, one module per figure family. Every function takes saved data and writes PNG + PDF."""

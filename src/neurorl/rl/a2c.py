@@ -1,0 +1,186 @@
+"""Synchronous advantage actor-critic for recurrent meta-RL agents, as one compiled program.
+
+``make_train(cfg, env, env_params, net)`` returns two pure functions:
+
+- ``init(key) -> TrainState`` for one seed;
+- ``train_chunk(state, num_updates) -> (state, metrics)``: ``lax.scan`` over updates; each update
+  is a ``lax.scan`` over ``unroll_length`` steps of ``num_envs`` vmapped environments.
+
+Both are vmapped over seeds and jitted by :func:`compile_train`. The Python driver in
+``neurorl.rl.trainer`` only calls ``train_chunk`` once per chunk (progress bar, CSV row,
+checkpoint), never per environment step.
+
+Loss (Mnih et al. 2016 A2C; Wang et al. 2018 meta-RL, meta_rl.md §0, §9.2):
+    L = -mean(log π(a_t) · Â_t) + β_v · ½ mean((R_t − V_t)²) − β_e · mean(H[π_t])
+with Â_t from GAE(γ, λ) (λ = 1: n-step returns to the end of the unroll, bootstrapped with
+V(s_T)), targets and advantages computed with stop-gradient values. The gradient is taken
+through the rollout itself (actions are sampled, so no gradient flows through the
+environment), which spares a second forward pass over the trajectory. The recurrent state at
+the start of an unroll is carried over from the previous one (truncated BPTT, stop-gradient).
+
+Fixes over the original implementation (meta_rl.md §2.4, §9.2): GAE/n-step advantage instead of
+a 1-step TD error; the learning-rate schedule spans exactly ``num_updates``; gradients are
+clipped by global norm *before* Adam; every seed, update and environment gets its own PRNG key;
+an annealed entropy bonus (a mean over steps, not a sum).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from neurorl.rl.config import TrainConfig
+
+
+class TrainState(NamedTuple):
+    params: Any
+    opt_state: Any
+    env_state: Any
+    obs: Any
+    episode_start: jnp.ndarray  # (B,) bool: obs is the first observation of an episode
+    carry: Any  # recurrent state after the last step
+    episode_return: jnp.ndarray  # (B,) running return of the current episode
+    key: jnp.ndarray
+    update: jnp.ndarray  # number of updates done
+
+
+def learning_rate_schedule(cfg: TrainConfig) -> optax.Schedule:
+    o, n = cfg.optim, cfg.a2c.num_updates
+    if o.schedule == "constant":
+        return optax.constant_schedule(o.learning_rate)
+    if o.schedule == "linear":
+        return optax.linear_schedule(o.learning_rate, o.learning_rate_end, transition_steps=n)
+    return optax.cosine_decay_schedule(o.learning_rate, decay_steps=n, alpha=o.learning_rate_end / o.learning_rate)
+
+
+def entropy_coef(cfg: TrainConfig, update: jnp.ndarray) -> jnp.ndarray:
+    a = cfg.a2c
+    span = jnp.maximum(1.0, a.entropy_fraction * a.num_updates)
+    frac = jnp.clip(update / span, 0.0, 1.0)
+    return a.entropy_start + frac * (a.entropy_end - a.entropy_start)
+
+
+def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
+    o = cfg.optim
+    lr = learning_rate_schedule(cfg)
+    opt = optax.adam(lr, eps=o.eps) if o.optimizer == "adam" else optax.rmsprop(lr, eps=o.eps)
+    # Clip first, then the optimiser: the original chained clip AFTER Adam, where it never acts (§2.4).
+    return optax.chain(optax.clip_by_global_norm(o.max_grad_norm), opt)
+
+
+def gae(rewards, values, dones, last_value, gamma, lam):
+    """Generalised advantage estimation over time-major arrays (T, B). ``dones[t]``: episode ended at t."""
+
+    def step(carry, x):
+        next_adv, next_value = carry
+        r, v, d = x
+        not_done = 1.0 - d
+        delta = r + gamma * next_value * not_done - v
+        adv = delta + gamma * lam * not_done * next_adv
+        return (adv, v), adv
+
+    _, adv = jax.lax.scan(step, (jnp.zeros_like(last_value), last_value), (rewards, values, dones), reverse=True)
+    return adv, adv + values
+
+
+def make_train(cfg: TrainConfig, env, env_params, net):
+    a = cfg.a2c
+    B, T = a.num_envs, a.unroll_length
+    optimizer = make_optimizer(cfg)
+    vstep = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    vreset = jax.vmap(env.reset, in_axes=(0, None))
+
+    def init(key):
+        k_params, k_env, key = jax.random.split(key, 3)
+        obs, env_state = vreset(jax.random.split(k_env, B), env_params)
+        carry = net.initialize_carry(B)
+        start = jnp.ones((B,), bool)
+        params = net.init(k_params, carry, obs, start)
+        return TrainState(params, optimizer.init(params), env_state, obs, start, carry,
+                          jnp.zeros((B,), jnp.float32), key, jnp.zeros((), jnp.int32))
+
+    def rollout(params, state: TrainState, key):
+        def step(c, k):
+            carry, env_state, obs, start = c
+            carry, logits, value = net.apply(params, carry, obs, start)
+            k_act, k_env = jax.random.split(k)
+            action = jax.random.categorical(k_act, logits)
+            obs2, env_state2, reward, term, trunc, info = vstep(jax.random.split(k_env, B), env_state, action, env_params)
+            done = jnp.logical_or(term, trunc)
+            return (carry, env_state2, obs2, done), (logits, value, action, reward.astype(jnp.float32), done, info)
+
+        carry0 = jax.lax.stop_gradient(state.carry)
+        c0 = (carry0, state.env_state, state.obs, state.episode_start)
+        (carry, env_state, obs, start), traj = jax.lax.scan(step, c0, jax.random.split(key, T))
+        _, _, last_value = net.apply(params, carry, obs, start)
+        return (carry, env_state, obs, start), traj, last_value
+
+    def loss_fn(params, state, key, beta_e):
+        final, traj, last_value = rollout(params, state, key)
+        logits, values, actions, rewards, dones, info = traj
+        d = dones.astype(jnp.float32)
+        adv, returns = gae(rewards, jax.lax.stop_gradient(values), d, jax.lax.stop_gradient(last_value), a.gamma, a.gae_lambda)
+        if a.normalize_advantages:
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        logp_all = jax.nn.log_softmax(logits)
+        logp = jnp.take_along_axis(logp_all, actions[..., None], -1)[..., 0]
+        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
+        pi_loss = -(logp * jax.lax.stop_gradient(adv)).mean()
+        v_loss = 0.5 * ((jax.lax.stop_gradient(returns) - values) ** 2).mean()
+        loss = pi_loss + a.value_coef * v_loss - beta_e * entropy
+        return loss, (final, rewards, dones, info, pi_loss, v_loss, entropy)
+
+    def update(state: TrainState, _):
+        key, k_roll = jax.random.split(state.key)
+        beta_e = entropy_coef(cfg, state.update)
+        grads, aux = jax.grad(loss_fn, has_aux=True)(state.params, state, k_roll, beta_e)
+        (carry, env_state, obs, start), rewards, dones, info, pi_loss, v_loss, entropy = aux
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+
+        # Episode returns completed during this unroll (for logging only).
+        def acc(ret, x):
+            r, d = x
+            ret = ret + r
+            return jnp.where(d, 0.0, ret), (ret, d)
+
+        ep_ret, (rets, ds) = jax.lax.scan(acc, state.episode_return, (rewards, dones))
+        n_done = ds.sum()
+        metrics = {
+            "reward_per_step": rewards.mean(),
+            "episode_return": jnp.where(n_done > 0, (rets * ds).sum() / jnp.maximum(n_done, 1), jnp.nan),
+            "episodes": n_done,
+            "pi_loss": pi_loss,
+            "v_loss": v_loss,
+            "entropy": entropy,
+            "entropy_coef": beta_e,
+            "grad_norm": optax.global_norm(grads),
+            "learning_rate": learning_rate_schedule(cfg)(state.update),
+        }
+        if isinstance(info, dict) and "regret" in info:
+            metrics["regret_per_step"] = info["regret"].mean()
+        new = TrainState(params, opt_state, env_state, obs, start, carry, ep_ret, key, state.update + 1)
+        return new, metrics
+
+    def train_chunk(state: TrainState, num_updates: int):
+        state, metrics = jax.lax.scan(update, state, None, length=num_updates)
+        # nanmean: episode_return is NaN in updates where no episode ended.
+        return state, jax.tree_util.tree_map(jnp.nanmean, metrics)
+
+    return init, train_chunk
+
+
+def compile_train(cfg: TrainConfig, env, env_params, net):
+    """Seed-vmapped, jitted ``init(keys)`` and ``train_chunk(states, num_updates)``."""
+    init, train_chunk = make_train(cfg, env, env_params, net)
+    v_init = jax.jit(jax.vmap(init))
+    v_chunk = jax.jit(jax.vmap(train_chunk, in_axes=(0, None)), static_argnums=1, donate_argnums=0)
+    return v_init, v_chunk
+
+
+def seed_keys(cfg: TrainConfig) -> jnp.ndarray:
+    """One independent key per seed: seed i uses PRNGKey(random_seed + i)."""
+    return jnp.stack([jax.random.PRNGKey(cfg.agent.random_seed + i) for i in range(cfg.run.seeds)])
