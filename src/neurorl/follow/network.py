@@ -193,7 +193,19 @@ def build_network(cfg: FollowConfig) -> BuiltNetwork:
 
 
 def to_device(net: BuiltNetwork, dtype) -> dict:
-    return {k: jnp.asarray(v, dtype) for k, v in net.arrays().items()}
+    out = {k: jnp.asarray(v, dtype) for k, v in net.arrays().items()}
+    Nf, N = len(net.gain_ff), len(net.gain_rec)
+    out["gain_all"] = jnp.asarray(np.concatenate([net.gain_ff, net.gain_rec]), dtype)
+    out["inv_npre"] = jnp.asarray(np.concatenate([np.full(Nf, 1.0 / Nf), np.full(N, 1.0 / N)]), dtype)
+    return out
+
+
+def _mv(E, v):
+    """E @ v for a tall (N, d) matrix with tiny d, as d fused multiply-adds (cheaper than a gemv call on CPU)."""
+    out = E[:, 0] * v[0]
+    for k in range(1, E.shape[1]):
+        out = out + E[:, k] * v[k]
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -213,7 +225,7 @@ def init_state(cfg: FollowConfig, params: dict, weights=None) -> dict:
         raise ValueError(f"plastic weights must have shape {expected} for the {'dense' if cfg.use_dense else 'lowrank'} "
                          f"path, got {tuple(weights.shape)}")
     return {
-        "v_ff": z(Nf), "ref_ff": z(Nf), "v_rec": z(N), "ref_rec": z(N),
+        "v": z(Nf + N), "ref": z(Nf + N),  # membrane voltage and refractory time, ff layer then rec layer
         "syn": z(N) if cfg.use_dense else z(d),  # lowpass(W·S) (dense) or lowpass(A·S) (lowrank)
         "pre": z(Nf + N),  # PES pre-synaptic traces r (Hz), ff then rec
         "xhat": z(d), "xref_f": z(d), "fb": z(d), "err200": z(d), "err1": z(d), "clamp": z(),
@@ -270,25 +282,31 @@ def make_step(cfg: FollowConfig, proto: ProtocolSpec, sched: Schedule, n_raster:
     Nf, N = cfg.n_ff, cfg.n_rec
     decay_clamp = math.exp(-1.0)  # reference driven by −y/dt during the clamp: exact decay over one step
     clamp_plant = cfg.plant == "vanderpol" or sched.clamp > 0
+    fast = jnp.dtype(cfg.dtype) == jnp.float32  # float32: cheaper log for the spike time (see neurons.py)
 
     def lp(a, y, x):
         return a * y + (1.0 - a) * x
 
     def step(st, n, params, arrays):
-        dtype = st["v_ff"].dtype
+        dtype = st["v"].dtype
         g_off, g_wt, in_clamp = gates(sched, n)
         u_plant = command(proto, arrays, n).astype(dtype)
         u = u_plant * cfg.input_scale
-        clamp_cur = cfg.clamp_current * st["clamp"] if sched.clamp else 0.0  # read before its update (1-step delay)
-        # 1. feedforward layer (command through scaled encoders, no synapse)
-        J_ff = params["enc_ff"] @ u + params["bias_ff"] + params["gain_ff"] * clamp_cur
-        s_ff, v_ff, ref_ff = lif_step(J_ff, st["v_ff"], st["ref_ff"], dt, lif)
-        # 2. recurrent layer: learned input (filtered weighted spikes from the previous step) + error feedback
-        learned = st["syn"] if dense else params["enc_rec"] @ st["syn"]
+        # 1.+2. both layers in one LIF call (same neuron model); inputs read from the previous step's
+        # synapse outputs (Nengo's one-step synaptic delay)
+        J_ff = _mv(params["enc_ff"], u) + params["bias_ff"]
+        learned = st["syn"] if dense else _mv(params["enc_rec"], st["syn"])
         if cfg.gain_after_synapse:
-            learned = params["gain_rec"] * learned
-        J_rec = params["bias_rec"] + learned + params["enc_rec"] @ st["fb"] + params["gain_rec"] * clamp_cur
-        s_rec, v_rec, ref_rec = lif_step(J_rec, st["v_rec"], st["ref_rec"], dt, lif)
+            J_rec = params["bias_rec"] + params["gain_rec"] * learned + _mv(params["enc_rec"], st["fb"])
+        elif dense:
+            J_rec = params["bias_rec"] + learned + _mv(params["enc_rec"], st["fb"])
+        else:
+            J_rec = params["bias_rec"] + _mv(params["enc_rec"], st["syn"] + st["fb"])
+        J = jnp.concatenate([J_ff, J_rec])
+        if sched.clamp:  # clamp current −100·gain through a 1 ms synapse, read before its update
+            J = J + params["gain_all"] * (cfg.clamp_current * st["clamp"])
+        spikes, v, ref = lif_step(J, st["v"], st["ref"], dt, lif, fast=fast)
+        s_rec = spikes[Nf:]
         # 3. error pathway; all filtered signals are read before their update (Nengo 'update' ops)
         x_obs = plant.observe(st["plant"])
         x_ref = st["xref_f"] if cfg.filter_reference else x_obs
@@ -298,18 +316,17 @@ def make_step(cfg: FollowConfig, proto: ProtocolSpec, sched: Schedule, n_raster:
         err_pes = st["err1"]
         # 4. learning rule (follow.md §4): ΔW = −(η dt/N_pre) (Ẽ·ε_w) rᵀ, with the N_pre of each block.
         # The pre-synaptic trace is filtered in Nengo's "set" mode: it already includes this step's spikes.
-        spikes = jnp.concatenate([s_ff, s_rec])
         pre = lp(a_pre, st["pre"], spikes)
-        pre_scaled = jnp.concatenate([pre[:Nf] / Nf, pre[Nf:] / N])
+        pre_scaled = pre * params["inv_npre"]
         lr = -cfg.eta * dt if sched.learning else 0.0
         if dense:
-            delta = jnp.outer(lr * (params["enc_rec"] @ err_pes), pre_scaled)
+            delta = jnp.outer(lr * _mv(params["enc_rec"], err_pes), pre_scaled)
         else:
             delta = jnp.outer(lr * err_pes, pre_scaled)
         w_new = st["weights"] + delta
         w_use = w_new if cfg.pes_same_step else st["weights"]
         new = {
-            "v_ff": v_ff, "ref_ff": ref_ff, "v_rec": v_rec, "ref_rec": ref_rec,
+            "v": v, "ref": ref,
             "syn": lp(a_syn, st["syn"], w_use @ spikes),
             "pre": pre,
             "xhat": lp(a_syn, st["xhat"], s_rec @ params["decoders"]),
@@ -329,7 +346,7 @@ def make_step(cfg: FollowConfig, proto: ProtocolSpec, sched: Schedule, n_raster:
                "g_off": g_off}
         if n_raster:
             rec["raster"] = s_rec[:n_raster] > 0
-        return new, rec, (s_ff > 0, s_rec > 0)
+        return new, rec, spikes
 
     return step
 

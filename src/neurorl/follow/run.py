@@ -28,6 +28,8 @@ from neurorl.utils.checkpoint import load_checkpoint, save_checkpoint
 from neurorl.utils.progress import progress_bar
 from neurorl.utils.runs import RunDir
 
+import os
+UNROLL = int(os.environ.get("NEURORL_FOLLOW_UNROLL", "1"))
 MSE_FIELDS = ["period", "t_end", "mse", "mse_err_p", "feedback", "weights_norm"]
 
 
@@ -37,15 +39,19 @@ def chunk_fn(cfg: FollowConfig, proto, sched: Schedule, length: int, n_raster: i
     step = make_step(cfg, proto, sched, n_raster)
     Nf, N = cfg.n_ff, cfg.n_rec
 
+    count = n_raster > 0  # spike counts (rate histograms) only in the recorded windows
+
     def run(state, n0, params, arrays):
         def body(carry, i):
-            st, cnt_ff, cnt_rec = carry
-            st, rec, (sp_ff, sp_rec) = step(st, n0 + i + 1, params, arrays)
-            return (st, cnt_ff + sp_ff, cnt_rec + sp_rec), rec
+            st, cnt = carry
+            st, rec, spikes = step(st, n0 + i + 1, params, arrays)
+            if count:
+                cnt = cnt + (spikes > 0)
+            return (st, cnt), rec
 
-        init = (state, jnp.zeros(Nf, jnp.int32), jnp.zeros(N, jnp.int32))
-        (state, c_ff, c_rec), recs = jax.lax.scan(body, init, jnp.arange(length, dtype=jnp.int32))
-        return state, recs, (c_ff, c_rec)
+        init = (state, jnp.zeros(Nf + N if count else 1, jnp.int32))
+        (state, cnt), recs = jax.lax.scan(body, init, jnp.arange(length, dtype=jnp.int32), unroll=UNROLL)
+        return state, recs, (cnt[:Nf], cnt[Nf:])
 
     return jax.jit(run, donate_argnums=(0,))
 
