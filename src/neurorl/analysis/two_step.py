@@ -191,3 +191,37 @@ def plot_reward_curve(steps: np.ndarray, rewards: np.ndarray, path: str | Path, 
         out.append(p)
     plt.close(fig)
     return out
+
+
+def plot_regression(per_seed: Sequence[Mapping[str, float]], path: str | Path,
+                    belief: Mapping[str, float] | None = None,
+                    title: str = "Logistic regression of stay choices") -> list[Path]:
+    """Coefficients of stay ~ R + T + R*T per seed (dots) and mean (bars); model-based = R*T > 0."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = REGRESSORS[1:]
+    vals = np.asarray([[r[n] for n in names] for r in per_seed], float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    x = np.arange(len(names))
+    ax.bar(x - 0.18, vals.mean(0), 0.36, color="tab:blue", alpha=0.85, label="ours (mean)")
+    for s in vals:
+        ax.plot(x - 0.18, s, "k.", ms=4)
+    if belief is not None:
+        ax.bar(x + 0.18, [belief[n] for n in names], 0.36, color="tab:orange", alpha=0.85, label="belief-optimal")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks(x, ["reward", "transition", "reward x\ntransition"])
+    ax.set_ylabel("logit coefficient (±1 coding)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    out = []
+    for ext in (".png", ".pdf"):
+        p = path.with_suffix(ext)
+        fig.savefig(p, dpi=150)
+        out.append(p)
+    plt.close(fig)
+    return out

@@ -29,6 +29,13 @@ register("neurorl/Harlow1D-v0", Harlow1D, description="Harlow 1-D strip task (BK
 register("neurorl/Harlow1D-legacy-v0", Harlow1D, legacy=True, description="Harlow 1-D with the original's two bugs")
 register("neurorl/HarlowVisual-v0", HarlowVisual, size=32, description="Harlow from 32x32 pixels, generated objects")
 register("neurorl/HarlowVisual-64-v0", HarlowVisual, size=64, description="Harlow from 64x64 pixels, generated objects")
+# Two-step (meta_rl.md §1.1, §4.1; docs/two_step.md) and its episodic variants (Ritter et al. 2018)
+from neurorl.envs import two_step as _two_step  # noqa: E402
+
+_two_step.register_ids(register)
+from neurorl.envs import two_step_episodic as _two_step_episodic  # noqa: E402
+
+_two_step_episodic.register_ids(register)
 # Other engineers: add your env here, one line each, e.g.
 # register("neurorl/TwoStep-v0", TwoStepEnv, description="two-step task (Wang 2018 Sim 4)")
 

@@ -109,6 +109,18 @@ class TwoStep(environment.Environment[TwoStepState, TwoStepParams]):
         super().__init__()
         self.two_stage = bool(two_stage)
 
+    def make_params(self, **kwargs) -> TwoStepParams:
+        """Validated parameters for this variant (used by ``neurorl.envs.make(id, **kwargs)``)."""
+        if "max_steps_in_episode" in kwargs:
+            raise ValueError("set num_trials, not max_steps_in_episode (it follows from num_trials and the variant)")
+        return make_params(two_stage=self.two_stage, **kwargs)
+
+    def __hash__(self):
+        return hash((type(self), self.two_stage))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.two_stage == other.two_stage
+
     # --- gymnax API --------------------------------------------------------------------------
     @property
     def default_params(self) -> TwoStepParams:
@@ -215,3 +227,10 @@ class TwoStep(environment.Environment[TwoStepState, TwoStepParams]):
             "trial": spaces.Discrete(params.num_trials + 1), "stage": spaces.Discrete(2),
             "time": spaces.Discrete(params.max_steps_in_episode + 1),
         })
+
+
+def register_ids(register) -> None:
+    """Register the two-step ids (called once from ``neurorl/envs/__init__.py``)."""
+    register("neurorl/TwoStep-v0", TwoStep, description="two-step task, collapsed trial (Wang 2018 Sim 4)")
+    register("neurorl/TwoStepTwoStage-v0", TwoStep, two_stage=True,
+             description="two-step task, two env steps per trial")
