@@ -9,6 +9,10 @@ import importlib
 
 MODULES = [
     "neurorl.experiments.bandits",
+    "neurorl.experiments.sweep_cli",
+    "neurorl.experiments.serve",
+    "neurorl.experiments.two_step",
+    "neurorl.experiments.follow",
     # one line per subsystem
 ]
 
