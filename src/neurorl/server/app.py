@@ -122,6 +122,13 @@ class AppState:
                 print(f"neurorl serve: could not reload agent {rec}: {e}")
 
 
+def _warm_imports() -> None:
+    try:
+        import neurorl.envs  # noqa: F401
+    except Exception:
+        pass
+
+
 def create_app(cfg: ServerConfig | None = None) -> FastAPI:
     cfg = cfg or ServerConfig()
     state = AppState(cfg)
@@ -133,6 +140,8 @@ def create_app(cfg: ServerConfig | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = max(cfg.threads, 8)
         state.models.load_all()
         state.load_agents()
+        # import the task registry now rather than inside the first env request (gymnax's import is slow)
+        threading.Thread(target=_warm_imports, daemon=True).start()
         yield
         state.stopping = True
         state.jobs.cancel_all()

@@ -30,8 +30,8 @@ async def _send_json(send, status: int, detail: str, headers: list | None = None
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """BaseException so that no handler inside the app (FastAPI turns body errors into 400) swallows it."""
 
 
 class SecurityMiddleware:
