@@ -112,9 +112,13 @@ def test_v1_dataset_errors(fake_server, data, needle):
 
 
 def test_legacy_errors_train_and_test(fake_server):
-    r = requests.post(fake_server + "/model/testpattern", data={"shape": "[6,2,3,4]", "corruptedPattern": "[0]",
-                                                                "targetPattern": "[0]"})
+    zeros = json.dumps(np.zeros((6, 2, 3, 4), int).tolist())
+    r = requests.post(fake_server + "/model/testpattern", data={"shape": "[6,2,3,4]", "corruptedPattern": zeros,
+                                                                "targetPattern": zeros})
     assert r.status_code == 400 and "PUT /dataset/train/update first" in r.text
+    r = requests.post(fake_server + "/model/testpattern", data={"shape": "[6,2,3,4]", "corruptedPattern": "[0]",
+                                                                "targetPattern": zeros})
+    assert r.status_code == 400 and "expected 144" in r.text
     requests.put(fake_server + "/dataset/train/update", data={
         "source": "body", "shape": "(6, 2, 3, 4)", "patterns": [json.dumps(make_patterns(1)[0].tolist())]})
     for data, needle in [({"maxruns": 1}, "missing field 'maxepcs'"), ({"maxruns": "x", "maxepcs": 2}, "integer"),
