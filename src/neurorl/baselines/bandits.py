@@ -20,7 +20,7 @@ Policies (``BASELINES``), all jitted and vmapped over episodes (one ``lax.scan``
   (effective horizon 1/(1-gamma) = 100 trials, the episode length), tabulated for s + f <= 100 by
   calibration (retirement reward lambda on a grid of 1,500 values, linear interpolation of the
   crossing; value iteration truncated 300 pulls deeper with the known-mean approximation).
-  Index accuracy about 1e-4. Index of Beta(1,1): 0.8699 (Gittins' tables: 0.8699).
+  Index accuracy about 1e-4 (index of Beta(1,1): 0.8699).
 * ``thompson``: Thompson sampling with independent Beta(1,1) priors per arm (also on the dependent
   families, as in §8.1's "indep. prior" column).
 * ``ucb1``: Auer et al. 2002: pull each arm once, then argmax mean_i + sqrt(2 ln t / n_i).
@@ -106,6 +106,16 @@ def episodes_from_probs(
     return Episodes(traj, jax.random.uniform(k_unif, traj.shape, jnp.float32))
 
 
+def episodes_from_trajectory(trajectory: Any, key: jax.Array, num_episodes: int) -> Episodes:
+    """``num_episodes`` copies of one task whose arm probabilities per trial are ``trajectory`` (T, N),
+    each with its own reward draws (e.g. the exact task a human just played, drifts included)."""
+    traj = jnp.asarray(trajectory, jnp.float32)
+    if traj.ndim != 2:
+        raise ValueError(f"trajectory must have shape (trials, arms), got {traj.shape}")
+    probs = jnp.broadcast_to(traj, (num_episodes, *traj.shape))
+    return Episodes(probs, jax.random.uniform(key, probs.shape, jnp.float32))
+
+
 @functools.partial(jax.jit, static_argnums=(0,))
 def _sample_prob_trajectories(env, params, keys):
     def one(key):
@@ -128,6 +138,9 @@ def _prob_trajectories_from(env, params, keys, probs):
 def _trajectory(env, params, key, state):
     # arm probabilities never depend on the actions, so stepping with arm 0 reveals the env's own
     # dynamics (constant for every family but restless)
+    if not getattr(env, "probs_drift", True):
+        return jnp.broadcast_to(state.arm_probs, (params.max_steps_in_episode, *state.arm_probs.shape))
+
     def body(state, k):
         _, state2, _, _, info = env.step_env(k, state, 0, params)
         return state2, info["arm_probs"]
@@ -170,7 +183,7 @@ def independent_bayes_dp(horizon: int = 100) -> tuple[float, np.ndarray, np.ndar
     return float(w_next[0, 0, 0]), np.concatenate(levels), offsets
 
 
-def dependent_prior(family: str, p_high: float | None = None, nodes: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def dependent_prior(family: str, p_high: float | None = None, nodes: int = 128) -> tuple[np.ndarray, np.ndarray]:
     """Prior over p (arm 1 pays with p, arm 2 with 1-p) as quadrature nodes and weights summing to 1."""
     if family in DEPENDENT_FIXED_P_HIGH:
         hi = DEPENDENT_FIXED_P_HIGH[family] if p_high is None else float(p_high)
@@ -332,7 +345,7 @@ class BaselinePolicy:
 
 
 def _act_random(aux, cfg, s, n, r, t, p, key):
-    return jax.random.randint(key, (), 0, cfg[0])
+    return jnp.minimum(jnp.floor(jax.random.uniform(key) * cfg[0]), cfg[0] - 1).astype(jnp.int32)
 
 
 def _act_oracle(aux, cfg, s, n, r, t, p, key):
@@ -476,17 +489,18 @@ def run_baselines(
     params = env.default_params if params is None else params
     key = jax.random.key(0) if key is None else key
     k_ep, k_pol = jax.random.split(key)
+    policies = {name: baseline_policy(name, env, params) for name in (BASELINES if names is None else names)}
+    policies = {k: v for k, v in policies.items() if v is not None}
+    if not policies:
+        return {}
     if episodes is None:
         episodes = sample_episodes(env, params, k_ep, num_episodes)
     if episodes.num_arms != env.num_arms:
         raise ValueError(f"episodes have {episodes.num_arms} arms, env has {env.num_arms}")
-    results = {}
-    for i, name in enumerate(BASELINES if names is None else names):
-        policy = baseline_policy(name, env, params)
-        if policy is None:
-            continue
-        results[name] = run_policy(policy, episodes, jax.random.fold_in(k_pol, i), env.rewards_are_bernoulli)
-    return results
+    return {
+        name: run_policy(policy, episodes, jax.random.fold_in(k_pol, BASELINES.index(name)), env.rewards_are_bernoulli)
+        for name, policy in policies.items()
+    }
 
 
 def expected_returns_for_probs(

@@ -160,6 +160,11 @@ class BanditEnv(environment.Environment[BanditState, BanditParams]):
         return self.family != "informative"
 
     @property
+    def probs_drift(self) -> bool:
+        """True when arm probabilities change within an episode (restless family)."""
+        return self.family == "restless"
+
+    @property
     def max_reward(self) -> float:
         return INFORMATIVE_TARGET_REWARD if self.family == "informative" else 1.0
 
