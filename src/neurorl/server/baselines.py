@@ -18,6 +18,21 @@ HARLOW_TRIALS = 6  # meta_rl.md §3.1
 HARLOW_FIXATION_REWARD = 0.2
 
 
+# Gittins is left out: its index table takes minutes to build on a cold cache (baselines/bandits.py)
+BANDIT_BASELINES = ("bayes_optimal", "thompson", "ucb1", "random", "oracle")
+
+
+def bandit_baselines(env, params, probs, num_episodes: int = 300) -> dict[str, float]:
+    """Expected return of each baseline on ONE task (as ``expected_returns_for_probs``, without Gittins)."""
+    from neurorl.baselines.bandits import episodes_from_probs, run_baselines
+
+    probs = np.asarray(probs, np.float32).reshape(1, -1)
+    k1, k2 = jax.random.split(jax.random.key(0))
+    eps = episodes_from_probs(env, params, np.repeat(probs, num_episodes, axis=0), k1)
+    res = run_baselines(env, params, key=k2, episodes=eps, names=BANDIT_BASELINES)
+    return {name: r.summary()["expected_reward"] for name, r in res.items()}
+
+
 def score_for_session(s) -> dict:
     env = s.env
     base: dict[str, float] = {}
@@ -25,10 +40,7 @@ def score_for_session(s) -> dict:
     cls = type(env).__name__
     if cls == "BanditEnv":
         if s.last_task_probs is not None:
-            from neurorl.baselines.bandits import expected_returns_for_probs
-
-            base = expected_returns_for_probs(env, s.last_task_probs, params=s.env_params, num_episodes=300,
-                                              key=jax.random.key(0))
+            base = bandit_baselines(env, s.env_params, s.last_task_probs)
             note = f"expected return of each baseline on your task (arm probabilities {np.round(s.last_task_probs, 3).tolist()})"
         else:
             note = "finish an episode first"
