@@ -36,6 +36,9 @@ _two_step.register_ids(register)
 from neurorl.envs import two_step_episodic as _two_step_episodic  # noqa: E402
 
 _two_step_episodic.register_ids(register)
+from neurorl.envs import harlow_episodic as _harlow_episodic  # noqa: E402
+
+_harlow_episodic.register_ids(register)
 # Other engineers: add your env here, one line each, e.g.
 # register("neurorl/TwoStep-v0", TwoStepEnv, description="two-step task (Wang 2018 Sim 4)")
 
