@@ -60,7 +60,7 @@ def test_autoreset_and_render(client):
     client.reset(s["session_id"])
     for _ in range(25):  # 2.5 episodes: autoreset restarts them inside step
         out = client.step_env(s["session_id"], [0, 1])
-    assert client.score(s["session_id"])["episodes_done"] == 4
+    assert client._json("GET", f"/v1/sessions/{s['session_id']}")["episodes_done"] == 4
     assert all(0 <= r <= 5 for r in out["episode_returns"])
     h = client.create_session("neurorl/Harlow1D-v0", seed=1)
     out = client.reset(h["session_id"], render=True)

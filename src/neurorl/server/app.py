@@ -51,9 +51,9 @@ class ServerConfig:
 
 
 def _default_backends():
-    from neurorl.server.hip_backend import NeurorlHippocampus
+    from neurorl.server.hip_backend import CoreHippocampus
 
-    return NeurorlHippocampus.create, NeurorlHippocampus.load
+    return (lambda seed, legacy: CoreHippocampus(seed, legacy)), CoreHippocampus.load
 
 
 class AppState:

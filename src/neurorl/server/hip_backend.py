@@ -8,6 +8,7 @@ server computed itself (nearest stored pattern, Step rewards) live here too, wri
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -129,3 +130,134 @@ class NeurorlHippocampus:
 
     def save(self, path: Path) -> None:
         self.model.save(path)
+
+
+# ------------------------------------------------------------------ adapter over the model core
+@functools.lru_cache(maxsize=None)
+def _core_fns(p):
+    """Jitted epoch and test functions for one parameter set (compiled once per pattern count)."""
+    import jax
+
+    from neurorl.hippocampus.dynamics import trial
+
+    @jax.jit
+    def train_epoch(net, inputs, targets):
+        # one epoch = one training trial per pattern, in the given (permuted) order: one lax.scan
+        def body(net, x):
+            net, out = trial(net, x[0], x[1], train=True, p=p)
+            return net, out.mem.mem_all
+        return jax.lax.scan(body, net, (inputs, targets))
+
+    @jax.jit
+    def test(net, cue, target):
+        return trial(net, cue, target, train=False, p=p)
+
+    return train_epoch, test
+
+
+class CoreHippocampus:
+    """:class:`HipBackend` over ``neurorl.hippocampus`` core functions (``init_net`` + theta-phase ``trial``).
+
+    * weights: ``init_net(jax.random.key(seed), params)``; run ``r > 0`` of a multi-run training starts
+      from fresh weights (``fold_in(key, r)``), as each Leabra run does;
+    * an epoch is one training trial per stored pattern in a fresh random order (env.FixedTable, §2.6);
+    * ``legacy``: the 2020 quirks (§1.6) of the core's ``legacy=True`` plus the stale-Mem early stop
+      (quirk 1: stop after an epoch whose last training trial had Mem = 1) and tests that change the
+      network (quirk 3).
+    """
+
+    def __init__(self, seed: int = 0, legacy: bool = False):
+        import jax
+
+        from neurorl.hippocampus.network import init_net
+        from neurorl.hippocampus.params import HippocampusParams
+
+        self.seed, self.legacy, self.trained_epochs = int(seed), bool(legacy), 0
+        self.params = HippocampusParams(legacy=self.legacy)
+        self.net = init_net(jax.random.key(self.seed), self.params)
+        self._rng = np.random.default_rng(self.seed)
+        self._patterns = np.zeros((0, PATTERN_SIZE), np.float32)
+        self._inputs = self._patterns
+
+    @property
+    def patterns(self) -> np.ndarray:
+        return self._patterns
+
+    def set_patterns(self, inputs, targets=None) -> None:
+        self._inputs = np.asarray(inputs, np.float32).reshape(-1, PATTERN_SIZE)
+        self._patterns = np.asarray(inputs if targets is None else targets, np.float32).reshape(-1, PATTERN_SIZE)
+        self.trained_epochs = 0
+
+    def train(self, max_runs, max_epochs, should_stop, on_epoch) -> dict:
+        import jax
+
+        from neurorl.hippocampus.network import init_net
+
+        train_epoch, _ = _core_fns(self.params)
+        n = len(self._patterns)
+        if n == 0:
+            raise ValueError("no patterns to train on")
+        done, stopped_early, cancelled = 0, False, False
+        for run in range(max_runs):
+            if run > 0:
+                self.net = init_net(jax.random.fold_in(jax.random.key(self.seed), run), self.params)
+                self.trained_epochs = 0
+            for _ in range(max_epochs):
+                if should_stop():
+                    cancelled = True
+                    break
+                order = self._rng.permutation(n)
+                self.net, mem = train_epoch(self.net, self._inputs[order], self._patterns[order])
+                done += 1
+                self.trained_epochs += 1
+                on_epoch(done)
+                if self.legacy and float(mem[-1]) == 1.0:  # quirk 1: NZeroStop=1 on the stale Mem
+                    stopped_early = True
+                    break
+            if cancelled:
+                break
+        return {"epochs": done, "stopped_early": stopped_early, "cancelled": cancelled}
+
+    def test(self, cue, target=None) -> np.ndarray:
+        _, test = _core_fns(self.params)
+        cue = np.asarray(cue, np.float32).reshape(PATTERN_SIZE)
+        target = cue if target is None else np.asarray(target, np.float32).reshape(PATTERN_SIZE)
+        net, out = test(self.net, cue, target)
+        if self.legacy:
+            self.net = net  # quirk 3: 2020 test trials change the network
+        return np.asarray(out.recall, np.float32)
+
+    def save(self, path: Path) -> None:
+        import jax
+
+        from neurorl.utils.checkpoint import save_checkpoint
+
+        leaves = jax.tree_util.tree_leaves(self.net)
+        save_checkpoint(path, {str(i): np.asarray(x) for i, x in enumerate(leaves)},
+                        {"seed": self.seed, "legacy": self.legacy, "trained_epochs": self.trained_epochs,
+                         "num_leaves": len(leaves), "rng": self._rng.bit_generator.state,
+                         "inputs": self._inputs.tolist()})
+
+    @classmethod
+    def load(cls, path: Path, meta: dict | None = None) -> "CoreHippocampus":
+        import jax
+        import jax.numpy as jnp
+
+        from neurorl.utils.checkpoint import load_checkpoint
+
+        tree, m = load_checkpoint(path)
+        self = cls(m["seed"], m["legacy"])
+        leaves, treedef = jax.tree_util.tree_flatten(self.net)
+        if m.get("num_leaves") != len(leaves):
+            raise ValueError(f"{path}: checkpoint holds {m.get('num_leaves')} arrays, this model version expects {len(leaves)}")
+        new = [jnp.asarray(tree[str(i)], dtype=l.dtype).reshape(l.shape) for i, l in enumerate(leaves)]
+        self.net = jax.tree_util.tree_unflatten(treedef, new)
+        self.trained_epochs = int(m.get("trained_epochs", 0))
+        self._rng.bit_generator.state = m["rng"]
+        self._inputs = np.asarray(m.get("inputs", []), np.float32).reshape(-1, PATTERN_SIZE)
+        pats = (meta or {}).get("patterns")
+        self._patterns = (np.asarray(pats, np.float32).reshape(-1, PATTERN_SIZE) if pats is not None
+                          else self._inputs.copy())
+        if len(self._inputs) != len(self._patterns):
+            self._inputs = self._patterns.copy()
+        return self
