@@ -43,14 +43,14 @@ def rollout_fn(family: str, include_time: bool):
     return env, params, rollout
 
 
+# the time input is dropped for two families (one compiled rollout per family keeps the suite fast)
+NO_TIME = ("dependent-medium", "correlated")
+
+
 @SETTINGS
-@given(
-    family=st.sampled_from(FAMILIES),
-    include_time=st.booleans(),
-    seed=st.integers(0, 2**31 - 1),
-    data=st.data(),
-)
-def test_rollout_invariants(family, include_time, seed, data):
+@given(family=st.sampled_from(FAMILIES), seed=st.integers(0, 2**31 - 1), data=st.data())
+def test_rollout_invariants(family, seed, data):
+    include_time = family not in NO_TIME
     env, params, rollout = rollout_fn(family, include_time)
     n = env.num_arms
     actions = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=STEPS, max_size=STEPS)), np.int32)
