@@ -13,6 +13,7 @@ MODULES = [
     "neurorl.experiments.serve",
     "neurorl.experiments.two_step",
     "neurorl.experiments.follow",
+    "neurorl.experiments.play_bandit",
     # one line per subsystem
 ]
 
