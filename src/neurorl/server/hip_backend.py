@@ -8,7 +8,6 @@ server computed itself (nearest stored pattern, Step rewards) live here too, wri
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -133,26 +132,14 @@ class NeurorlHippocampus:
 
 
 # ------------------------------------------------------------------ adapter over the model core
-@functools.lru_cache(maxsize=None)
-def _core_fns(p):
-    """Jitted epoch and test functions for one parameter set (compiled once per pattern count)."""
-    import jax
+def _trial(net, ext_in, targ, train: bool, p):
+    """One jitted theta-phase trial. The server calls it per trial rather than scanning a whole epoch:
+    one compilation then serves every pattern count (a scan would recompile for each list length,
+    tens of seconds while the model's lock is held), and a trial (~75-100 Leabra cycles of the whole
+    network) costs far more than the dispatch of one call."""
+    from neurorl.hippocampus.dynamics import trial_jit
 
-    from neurorl.hippocampus.dynamics import trial
-
-    @jax.jit
-    def train_epoch(net, inputs, targets):
-        # one epoch = one training trial per pattern, in the given (permuted) order: one lax.scan
-        def body(net, x):
-            net, out = trial(net, x[0], x[1], train=True, p=p)
-            return net, out.mem.mem_all
-        return jax.lax.scan(body, net, (inputs, targets))
-
-    @jax.jit
-    def test(net, cue, target):
-        return trial(net, cue, target, train=False, p=p)
-
-    return train_epoch, test
+    return trial_jit(net, ext_in, targ, train=train, p=p)
 
 
 class CoreHippocampus:
@@ -193,7 +180,6 @@ class CoreHippocampus:
 
         from neurorl.hippocampus.network import init_net
 
-        train_epoch, _ = _core_fns(self.params)
         n = len(self._patterns)
         if n == 0:
             raise ValueError("no patterns to train on")
@@ -206,12 +192,13 @@ class CoreHippocampus:
                 if should_stop():
                     cancelled = True
                     break
-                order = self._rng.permutation(n)
-                self.net, mem = train_epoch(self.net, self._inputs[order], self._patterns[order])
+                order = self._rng.permutation(n)  # a fresh order every epoch (env.FixedTable, §2.6)
+                for i in order:
+                    self.net, out = _trial(self.net, self._inputs[i], self._patterns[i], True, self.params)
                 done += 1
                 self.trained_epochs += 1
                 on_epoch(done)
-                if self.legacy and float(mem[-1]) == 1.0:  # quirk 1: NZeroStop=1 on the stale Mem
+                if self.legacy and float(out.mem.mem_all) == 1.0:  # quirk 1: NZeroStop=1 on the stale Mem
                     stopped_early = True
                     break
             if cancelled:
@@ -219,10 +206,9 @@ class CoreHippocampus:
         return {"epochs": done, "stopped_early": stopped_early, "cancelled": cancelled}
 
     def test(self, cue, target=None) -> np.ndarray:
-        _, test = _core_fns(self.params)
         cue = np.asarray(cue, np.float32).reshape(PATTERN_SIZE)
         target = cue if target is None else np.asarray(target, np.float32).reshape(PATTERN_SIZE)
-        net, out = test(self.net, cue, target)
+        net, out = _trial(self.net, cue, target, False, self.params)
         if self.legacy:
             self.net = net  # quirk 3: 2020 test trials change the network
         return np.asarray(out.recall, np.float32)
