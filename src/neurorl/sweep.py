@@ -365,7 +365,8 @@ def aggregate(sweep: Sweep, *, write: bool = True) -> dict:
         if not cands:
             continue
         minimise = bool(_MINIMISE.search(m))
-        v, jid, label = (min if minimise else max)(cands)
+        # Ties go to the first grid point in plan order (min/max return the first extremum).
+        v, jid, label = (min if minimise else max)(cands, key=lambda c: c[0])
         best[m] = {"job_id": jid, "point": label, "mean": v, "goal": "min" if minimise else "max"}
     summary = {"experiment": sweep.experiment, "seeds": sweep.seeds, "grid": sweep.grid, "metrics": metrics,
                "rows": rows, "best": best, "pending": pending,
