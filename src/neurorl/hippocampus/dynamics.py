@@ -186,6 +186,49 @@ def run_cycles(net: Net, acts: dict, avgs: dict, sent_in, ecout_clamp, ph: Phase
     return acts, avgs
 
 
+def run_quarters(net: Net, acts: dict, avgs: dict, sent_in, train, n_quarters: int, p: HippocampusParams):
+    """The theta-phase schedule (§2.3) as one scan over quarters, each a 25-cycle scan.
+
+    Two cycle bodies exist (CA1 driven by ECin in Q1/Q4, by CA3 in Q2-Q3); ``lax.cond`` picks one
+    per quarter, so each body is compiled once. At the start of Q2 and Q4 every unit re-sends
+    (InitGInc); at the start of Q4 the ECout target becomes the current ECin activity and, in
+    training, ECout is hard clamped to it. Returns (acts, avgs, snapshots {layer: [quarters, n]}).
+    """
+    q1, qm, qp = phases(p, train)
+    per_q = [q1, qm, qm, qp][:n_quarters]
+    scales = [gscales(net.lay, ph, p) for ph in per_q]
+    xs = {
+        "sc": {k: jnp.stack([jnp.asarray(sc[k], jnp.float32) for sc in scales]) for k in scales[0]},
+        "recall": jnp.asarray([False, True, True, False][:n_quarters]),
+        "reset": jnp.asarray([False, True, False, True][:n_quarters]),
+        "clamp": jnp.stack([jnp.asarray(ph.clamp_ecout, bool) for ph in per_q]),
+    }
+    static_clamp = train if isinstance(train, bool) else None
+    cpq = p.cycles_per_quarter
+
+    def quarter(carry, x):
+        acts, avgs, targ = carry
+        acts = {k: a._replace(sent=jnp.where(x["reset"], 0.0, a.sent)) for k, a in acts.items()}
+        targ = jnp.where(x["reset"], acts["ecin"].act, targ)  # Q3 -> Q4: ECout target := ECin Act
+        # Q1/Q4 body: the mossy Rel is traced (0 in Q1), and so is the clamp unless train is static
+        clamp = x["clamp"] if static_clamp is None else (x["clamp"] if static_clamp else False)
+        ph_a = Phase(1.0, 0.0, 1.0, clamp)
+        ph_b = Phase(0.0, 1.0, 1.0, False)
+
+        def body_a(c):
+            return run_cycles(net, c[0], c[1], sent_in, targ, ph_a, x["sc"], cpq, p)
+
+        def body_b(c):
+            return run_cycles(net, c[0], c[1], sent_in, targ, ph_b, x["sc"], cpq, p)
+
+        acts, avgs = jax.lax.cond(x["recall"], body_b, body_a, (acts, avgs))
+        return (acts, avgs, targ), {k: a.act for k, a in acts.items()}
+
+    init_targ = jnp.zeros_like(acts["ecin"].act)
+    (acts, avgs, _), snaps = jax.lax.scan(quarter, (acts, avgs, init_targ), xs)
+    return acts, avgs, snaps
+
+
 LAYER_SIZE_PER_POOL = {"ecin": EC_POOL_SIZE, "ecout": EC_POOL_SIZE, "ca1": CA1_POOL_SIZE, "dg": DG_N, "ca3": CA3_N}
 
 
@@ -332,26 +375,15 @@ def trial(net: Net, ext_in, targ, *, train, p: HippocampusParams) -> tuple[Net, 
     avgs = {name: (net.units[name].avg_ss, net.units[name].avg_s, net.units[name].avg_m) for name in LAYERS}
     _, act_in = L.hard_clamp(ext_in, p.act, p.nxx1)
     sent_in = jnp.where(act_in > p.act.send_thr, act_in, 0.0)
-    cpq = p.cycles_per_quarter
-    dummy = jnp.zeros((EC_N,), jnp.float32)
-
-    # Q1: auto-encoder minus phase
-    acts, avgs = run_cycles(net, acts, avgs, sent_in, dummy, q1, gscales(net.lay, q1, p), cpq, p)
-    act_q1 = {k: a.act for k, a in acts.items()}
-    # Q2-Q3: recall minus phase; InitGInc: every unit re-sends
-    acts = {k: a._replace(sent=jnp.zeros_like(a.sent)) for k, a in acts.items()}
-    acts, avgs = run_cycles(net, acts, avgs, sent_in, dummy, qm, gscales(net.lay, qm, p), 2 * cpq, p)
-    act_m = {k: a.act for k, a in acts.items()}
+    full = (train is not False) or legacy  # the plus phase (Q4) only matters when something learns or changes
+    acts, avgs, snaps = run_quarters(net, acts, avgs, sent_in, train, 4 if full else 3, p)
+    act_q1 = {k: v[0] for k, v in snaps.items()}
+    act_m = {k: v[2] for k, v in snaps.items()}
     mem = mem_stats(act_m["ecout"], jnp.clip(targ, 0.0, 1.0), act_q1["ecin"], p.mem_thr)
     out = TrialOut(recall=act_m["ecout"], mem=mem, act_avg={k: v.mean() for k, v in act_m.items()})
-    if train is False and not legacy:
+    if not full:
         return net, out
-
-    # Q4: plus phase; in training ECout is clamped to the ECin activity
-    ecout_targ = act_m["ecin"]
-    acts = {k: a._replace(sent=jnp.zeros_like(a.sent)) for k, a in acts.items()}
-    acts, avgs = run_cycles(net, acts, avgs, sent_in, ecout_targ, qp, gscales(net.lay, qp, p), cpq, p)
-    act_p = {k: a.act for k, a in acts.items()}
+    act_p = {k: v[3] for k, v in snaps.items()}
 
     units, lay, snap = {}, {}, {}
     for name in LAYERS:

@@ -8,10 +8,12 @@ so the net input is ``W @ act``. Missing connections carry weight 0 and a 0 mask
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from neurorl.hippocampus import layers as L
 from neurorl.hippocampus.params import (
@@ -81,65 +83,98 @@ class Net(NamedTuple):
     lay: dict  # layer -> LayerVars
 
 
-def _uniform_fanin_idx(key, n_recv: int, n_send: int, k: int):
+def _uniform_fanin_idx(rng: np.random.Generator, n_recv: int, n_send: int, k: int) -> np.ndarray:
     """Exactly k distinct random senders per receiver (emergent prjn.UnifRnd, §2.2)."""
-    return jnp.argsort(jax.random.uniform(key, (n_recv, n_send)), axis=-1)[:, :k].astype(jnp.int32)
+    return np.argsort(rng.random((n_recv, n_send)), axis=-1)[:, :k].astype(np.int32)
 
 
-def _mask_from_idx(idx, n_send: int):
-    rows = jnp.arange(idx.shape[0])[:, None]
-    return jnp.zeros((idx.shape[0], n_send), jnp.float32).at[rows, idx].set(1.0)
+def _mask_from_idx(idx: np.ndarray, n_send: int) -> np.ndarray:
+    m = np.zeros((idx.shape[0], n_send), np.float32)
+    m[np.arange(idx.shape[0])[:, None], idx] = 1.0
+    return m
+
+
+def _sig_inverse_np(wt: np.ndarray, p: HippocampusParams) -> np.ndarray:
+    return np.asarray(L.sig_wt_inverse(jnp.asarray(wt), p.learn))
+
+
+def seed_of(key) -> np.ndarray:
+    """A numpy seed from a JAX PRNG key (or an int)."""
+    if isinstance(key, (int, np.integer)):
+        return np.asarray([int(key)], np.uint64)
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return np.asarray(key, np.uint32).astype(np.uint64).reshape(-1)
+
+
+def init_net_numpy(key, p: HippocampusParams = HippocampusParams()) -> dict:
+    """Build one network as numpy arrays (host side: connectivity sampling does not belong in XLA)."""
+    rng = np.random.default_rng(seed_of(key))
+    mask = {
+        "ecin_ca1": np.ones(WEIGHT_SHAPES["ecin_ca1"], np.float32),
+        "ca1_ecout": np.ones(WEIGHT_SHAPES["ca1_ecout"], np.float32),
+        "ecout_ca1": np.ones(WEIGHT_SHAPES["ecout_ca1"], np.float32),
+        "ecin_dg": _mask_from_idx(_uniform_fanin_idx(rng, DG_N, EC_N, p.fanin_ecin_dg), EC_N),
+        "ecin_ca3": _mask_from_idx(_uniform_fanin_idx(rng, CA3_N, EC_N, p.fanin_ecin_ca3), EC_N),
+        "ca3_ca3": 1.0 - np.eye(CA3_N, dtype=np.float32),  # full without self-connections (299)
+        "ca3_ca1": np.ones(WEIGHT_SHAPES["ca3_ca1"], np.float32),
+    }
+    idx_dg_ca3 = _uniform_fanin_idx(rng, CA3_N, DG_N, p.fanin_dg_ca3)
+    w_dg_ca3 = rng.uniform(0.89, 0.91, (CA3_N, p.fanin_dg_ca3)).astype(np.float32)
+    w_ecout_ecin = rng.uniform(0.89, 0.91, (EC_N,)).astype(np.float32)
+    # initial weights U(.25,.75) (mean .5, var .25; §2.2)
+    wt = {prj: rng.uniform(0.25, 0.75, WEIGHT_SHAPES[prj]).astype(np.float32) for prj in LEARNING_PROJECTIONS}
+    # symmetry (WtInit.Sym): the lower-layer-index sender's weights are copied to the reciprocal
+    wt["ca1_ecout"] = np.ascontiguousarray(np.swapaxes(wt["ecout_ca1"], 1, 2))
+    w = wt["ca3_ca3"]
+    wt["ca3_ca3"] = np.where(np.tril(np.ones_like(w)) > 0, w, w.T)
+    wt = {k: v * mask[k] for k, v in wt.items()}
+    return dict(mask=mask, idx_dg_ca3=idx_dg_ca3, w_dg_ca3=w_dg_ca3, w_ecout_ecin=w_ecout_ecin, wt=wt)
+
+
+@functools.partial(jax.jit, static_argnames=("p",))
+def _lwt_init(wt, mask, p):
+    return {k: L.sig_wt_inverse(v, p.learn) * mask[k] for k, v in wt.items()}
+
+
+def assemble_net(host: dict, p: HippocampusParams = HippocampusParams()) -> Net:
+    """Turn (possibly batched) host arrays from ``init_net_numpy`` into a Net with initial state."""
+    mask = {k: jnp.asarray(v) for k, v in host["mask"].items()}
+    wt = {k: jnp.asarray(v) for k, v in host["wt"].items()}
+    lwt = _lwt_init(wt, mask, p)
+    dwt = {k: jnp.zeros_like(v) for k, v in wt.items()}
+    wb_inc = {k: jnp.ones(v.shape[:-1], jnp.float32) for k, v in wt.items()}
+    wb_dec = {k: jnp.ones(v.shape[:-1], jnp.float32) for k, v in wt.items()}
+    batch = host["w_ecout_ecin"].shape[:-1]
+    units, lay = {}, {}
+    for name in LAYERS:
+        n = LAYER_SIZE[name]
+        a0 = jnp.full(batch + (n,), p.avg.avg_init, jnp.float32)
+        z = jnp.zeros(batch + (n,), jnp.float32)
+        units[name] = UnitVars(avg_ss=a0, avg_s=a0, avg_m=a0,
+                               avg_l=jnp.full(batch + (n,), p.avg.avg_l_init, jnp.float32),
+                               avg_l_lrn=z, act_m=z, act_p=z)
+        init = jnp.full(batch, p.avg.init(name), jnp.float32)
+        lay[name] = LayerVars(act_m_avg=init, act_p_avg=init, first=jnp.ones(batch, jnp.float32),
+                              cos_diff_avg=jnp.zeros(batch, jnp.float32), mod_avg_llrn=jnp.zeros(batch, jnp.float32))
+    conn = Conn(mask=mask, idx_dg_ca3=jnp.asarray(host["idx_dg_ca3"]), w_dg_ca3=jnp.asarray(host["w_dg_ca3"]),
+                w_ecout_ecin=jnp.asarray(host["w_ecout_ecin"]))
+    return Net(conn=conn, wt=wt, lwt=lwt, dwt=dwt, wb_inc=wb_inc, wb_dec=wb_dec,
+               n_wt_updates=jnp.zeros(batch, jnp.int32), units=units, lay=lay)
 
 
 def init_net(key, p: HippocampusParams = HippocampusParams()) -> Net:
     """Build one network: connectivity, weights (with symmetry) and initial unit state."""
-    keys = jax.random.split(key, 16)
-    # connectivity (§2.2): uniform random with exact fan-in
-    mask = {
-        "ecin_ca1": jnp.ones(WEIGHT_SHAPES["ecin_ca1"], jnp.float32),
-        "ca1_ecout": jnp.ones(WEIGHT_SHAPES["ca1_ecout"], jnp.float32),
-        "ecout_ca1": jnp.ones(WEIGHT_SHAPES["ecout_ca1"], jnp.float32),
-        "ecin_dg": _mask_from_idx(_uniform_fanin_idx(keys[0], DG_N, EC_N, p.fanin_ecin_dg), EC_N),
-        "ecin_ca3": _mask_from_idx(_uniform_fanin_idx(keys[1], CA3_N, EC_N, p.fanin_ecin_ca3), EC_N),
-        "ca3_ca3": 1.0 - jnp.eye(CA3_N, dtype=jnp.float32),  # full without self-connections (299)
-        "ca3_ca1": jnp.ones(WEIGHT_SHAPES["ca3_ca1"], jnp.float32),
-    }
-    idx_dg_ca3 = _uniform_fanin_idx(keys[2], CA3_N, DG_N, p.fanin_dg_ca3)
-    w_dg_ca3 = jax.random.uniform(keys[3], (CA3_N, p.fanin_dg_ca3), minval=0.89, maxval=0.91)
-    w_ecout_ecin = jax.random.uniform(keys[4], (EC_N,), minval=0.89, maxval=0.91)
+    return assemble_net(init_net_numpy(key, p), p)
 
-    # initial weights U(.25,.75) (mean .5, var .25; §2.2)
-    wt = {}
-    for i, prj in enumerate(LEARNING_PROJECTIONS):
-        wt[prj] = jax.random.uniform(keys[5 + i], WEIGHT_SHAPES[prj], minval=0.25, maxval=0.75)
-    # symmetry (WtInit.Sym): the lower-layer-index sender's weights are copied to the reciprocal
-    wt["ca1_ecout"] = jnp.swapaxes(wt["ecout_ca1"], 1, 2)
-    w = wt["ca3_ca3"]
-    wt["ca3_ca3"] = jnp.where(jnp.tril(jnp.ones_like(w)) > 0, w, w.T)
-    wt = {k: v * mask[k] for k, v in wt.items()}
-    lwt = {k: L.sig_wt_inverse(v, p.learn) * mask[k] for k, v in wt.items()}
-    dwt = {k: jnp.zeros_like(v) for k, v in wt.items()}
-    wb_inc = {k: jnp.ones(v.shape[:-1], jnp.float32) for k, v in wt.items()}
-    wb_dec = {k: jnp.ones(v.shape[:-1], jnp.float32) for k, v in wt.items()}
 
-    units, lay = {}, {}
-    for name in LAYERS:
-        n = LAYER_SIZE[name]
-        a0 = jnp.full((n,), p.avg.avg_init, jnp.float32)
-        units[name] = UnitVars(
-            avg_ss=a0, avg_s=a0, avg_m=a0,
-            avg_l=jnp.full((n,), p.avg.avg_l_init, jnp.float32),
-            avg_l_lrn=jnp.zeros((n,), jnp.float32),
-            act_m=jnp.zeros((n,), jnp.float32), act_p=jnp.zeros((n,), jnp.float32),
-        )
-        init = jnp.float32(p.avg.init(name))
-        lay[name] = LayerVars(
-            act_m_avg=init, act_p_avg=init, first=jnp.float32(1.0),
-            cos_diff_avg=jnp.float32(0.0), mod_avg_llrn=jnp.float32(0.0),
-        )
-    conn = Conn(mask=mask, idx_dg_ca3=idx_dg_ca3, w_dg_ca3=w_dg_ca3, w_ecout_ecin=w_ecout_ecin)
-    return Net(conn=conn, wt=wt, lwt=lwt, dwt=dwt, wb_inc=wb_inc, wb_dec=wb_dec,
-               n_wt_updates=jnp.int32(0), units=units, lay=lay)
+def init_nets(keys, p: HippocampusParams = HippocampusParams()) -> Net:
+    """A batch of independent networks (leading axis), one per key."""
+    if isinstance(keys, jax.Array) and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        keys = jax.random.key_data(keys)
+    hosts = [init_net_numpy(k, p) for k in np.asarray(keys)]
+    stacked = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *hosts)
+    return assemble_net(stacked, p)
 
 
 def connection_counts(net: Net) -> dict[str, jax.Array]:
