@@ -14,6 +14,7 @@ MODULES = [
     "neurorl.experiments.two_step",
     "neurorl.experiments.follow",
     "neurorl.experiments.play_bandit",
+    "neurorl.experiments.hippocampus",
     # one line per subsystem
 ]
 
