@@ -13,6 +13,7 @@ MODULES = [
     "neurorl.experiments.serve",
     "neurorl.experiments.two_step",
     "neurorl.experiments.follow",
+    "neurorl.experiments.harlow",
     "neurorl.experiments.play_bandit",
     "neurorl.experiments.hippocampus",
     # one line per subsystem
