@@ -75,7 +75,7 @@ def test_1d_fixed_codes_never_collide_over_many_resets():
 
 def test_1d_legacy_reproduces_both_bugs():
     env = Harlow1D(legacy=True)
-    keys = jax.random.split(jax.random.PRNGKey(1), 50000)
+    keys = jax.random.split(jax.random.PRNGKey(1), 20000)
     _, states = jax.vmap(env.reset, in_axes=(0, None))(keys, env.default_params)
     codes = np.asarray(states.codes)
     assert (codes == 1.0).any(), "legacy: id 1000 gives the fixation code 1.0"
