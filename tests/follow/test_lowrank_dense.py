@@ -1,0 +1,51 @@
+"""The low-rank path (W = Ẽ·A) and the dense N×N path are the same model (follow.md §5)."""
+
+import jax
+import numpy as np
+import pytest
+
+from neurorl.follow.network import init_state, to_device, build_network
+
+from .helpers import small_config, simulate_config
+
+
+@pytest.mark.parametrize("semantics", ["2.4", "2.5", "3+"])
+def test_lowrank_equals_dense(semantics):
+    with jax.enable_x64(True):
+        out = {}
+        for w in ("lowrank", "dense"):
+            cfg = small_config(semantics=semantics, weights=w, eta=2e-2)  # 10x eta: large learned weights
+            out[w] = simulate_config(cfg)
+    (r1, W1, _, _), (r2, W2, _, _) = out["lowrank"], out["dense"]
+    assert r1["raster"].sum() > 1000
+    assert np.array_equal(r1["raster"], r2["raster"])  # identical spike trains
+    np.testing.assert_allclose(r1["xhat"], r2["xhat"], atol=1e-12)
+    assert np.abs(W1).max() > 1e-4  # learning happened
+    assert np.abs(W1 - W2).max() <= 1e-10 * np.abs(W2).max()
+    assert np.linalg.matrix_rank(W2[:, 120:]) == 2  # the dense learned matrix is exactly rank d
+
+
+def test_auto_choice_and_random_init_needs_dense():
+    cfg = small_config(random_init_sd=1e-4)
+    assert cfg.use_dense  # random initial weights break the low rank -> dense
+    assert not small_config().use_dense
+    with pytest.raises(ValueError, match="low rank"):
+        small_config(random_init_sd=1e-4, weights="lowrank")
+    params = to_device(build_network(cfg), np.float32)
+    st = init_state(cfg, params)
+    assert st["weights"].shape == (150, 270) and float(np.abs(st["weights"]).max()) > 0
+    with pytest.raises(ValueError, match="shape"):
+        init_state(small_config(), to_device(build_network(small_config()), np.float32), weights=np.zeros((3, 3)))
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="semantics"):
+        small_config(semantics="2.6")
+    with pytest.raises(ValueError, match="protocol"):
+        small_config(protocol="chirp")
+    with pytest.raises(ValueError, match="duration"):
+        small_config(duration=1.0)
+    with pytest.raises(ValueError, match="whole number"):
+        small_config(duration=1.5005)
+    with pytest.raises(ValueError, match="positive"):
+        small_config(tau_syn=float("nan"))
