@@ -1,0 +1,99 @@
+"""Meta-RL training throughput on the two-armed bandit: neurorl's jitted A2C vs a peer users would pick.
+
+Peer: Stable-Baselines3 / sb3-contrib RecurrentPPO (torch, CPU) on OUR Gymnasium adapter of the same
+environment (neurorl/Bandit-independent-v0), LSTM 48 units, learning included. Both sides count
+environment steps per second of wall-clock time, learning included, after compilation/warm-up.
+
+    python benchmarks/bandit_throughput.py [--ours-updates 400] [--peer-steps 20000] [--json]
+
+Prints both rates and the ratio. Needs the `peers` extra (torch==2.13.0, stable-baselines3, sb3-contrib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import jax
+
+
+def ours(updates: int, num_envs: int, seeds: int) -> dict:
+    from neurorl.rl.a2c import compile_train, seed_keys
+    from neurorl.rl.config import A2CConfig, EnvConfig, RunConfig, TrainConfig
+    from neurorl.rl.trainer import build_network, make_env
+
+    cfg = TrainConfig(env=EnvConfig(id="neurorl/Bandit-independent-v0"),
+                      a2c=A2CConfig(num_envs=num_envs, num_updates=updates * 10), run=RunConfig(seeds=seeds)).validate()
+    env, env_params = make_env(cfg.env)
+    net = build_network(cfg, env, env_params)
+    v_init, v_chunk = compile_train(cfg, env, env_params, net)
+    state = v_init(seed_keys(cfg))
+    t0 = time.perf_counter()
+    state, m = v_chunk(state, updates)
+    jax.block_until_ready(m)
+    compile_and_first = time.perf_counter() - t0
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        state, m = v_chunk(state, updates)
+        jax.block_until_ready(m)
+        times.append(time.perf_counter() - t0)
+    steps = updates * num_envs * cfg.a2c.unroll_length * seeds
+    best = min(times)
+    return {"steps_per_second": steps / best, "median_steps_per_second": steps / sorted(times)[1],
+            "compile_and_first_call_s": compile_and_first, "steps_per_call": steps}
+
+
+def peer(steps: int) -> dict:
+    import gymnasium
+    import torch
+    from sb3_contrib import RecurrentPPO
+
+    import neurorl.envs  # noqa: F401  (registers the Gymnasium ids)
+
+    torch.set_num_threads(2)
+    env = gymnasium.make("neurorl/Bandit-independent-v0")
+    # LSTM 48 as in the meta-RL papers; n_steps 100 = one episode per rollout, as the A2C unroll.
+    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=100, batch_size=100, n_epochs=1, gamma=0.9, verbose=0,
+                         policy_kwargs={"lstm_hidden_size": 48, "net_arch": [], "shared_lstm": True,
+                                        "enable_critic_lstm": False}, device="cpu", seed=0)
+    model.learn(200)  # warm-up
+    t0 = time.perf_counter()
+    model.learn(steps)
+    dt = time.perf_counter() - t0
+    return {"steps_per_second": steps / dt, "steps": steps, "seconds": dt}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ours-updates", type=int, default=200)
+    ap.add_argument("--num-envs", type=int, default=64)
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--peer-steps", type=int, default=10_000)
+    ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    from neurorl.utils.provenance import machine_description
+
+    result = {"machine": machine_description(), "ours": ours(args.ours_updates, args.num_envs, args.seeds)}
+    if not args.skip_peer:
+        result["peer_recurrent_ppo_sb3"] = peer(args.peer_steps)
+        result["ratio"] = result["ours"]["steps_per_second"] / result["peer_recurrent_ppo_sb3"]["steps_per_second"]
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"machine: {result['machine']}")
+    o = result["ours"]
+    print(f"neurorl A2C (jit+vmap+scan), {args.seeds} seed(s) x {args.num_envs} envs: "
+          f"{o['steps_per_second']:,.0f} env steps/s incl. learning (median {o['median_steps_per_second']:,.0f}; "
+          f"compile+first call {o['compile_and_first_call_s']:.1f} s)")
+    if "ratio" in result:
+        p = result["peer_recurrent_ppo_sb3"]
+        print(f"SB3 RecurrentPPO (torch {__import__('torch').__version__}, CPU) on our Gymnasium adapter: "
+              f"{p['steps_per_second']:,.0f} env steps/s incl. learning")
+        print(f"ratio neurorl / SB3: {result['ratio']:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
