@@ -12,7 +12,7 @@ so ``gymnasium.utils.env_checker.check_env`` fails (../shared/ARCHITECTURE.md, d
   auto-reset (Gymnasium semantics): the final observation of an episode is returned by ``step``.
 * ``info`` holds the env's info pytree converted to numpy (for bandits: ``regret``, ``arm_probs``...).
 * Rendering: ``render_mode="ansi"`` uses the env's ``render_text(state)`` when it has one;
-  ``render_mode="rgb_array"`` uses ``render_rgb(state, params)`` when it has one.
+  ``render_mode="rgb_array"`` uses ``render_rgb(state, params)`` (or ``render(state, params)``) when it has one.
 
 The step function is jitted once per adapter, so one step costs one small XLA call (tens of
 microseconds on CPU): fine for Stable-Baselines3-style peers, far slower than a vmapped JAX loop.
@@ -66,12 +66,42 @@ def _reset_jit(env, key, params):
     return env.reset_env(key, params)
 
 
+def _step_outputs(env, key, state, action, params):
+    # gymnax's step auto-resets; Gymnasium wants the terminal observation, so call step_env.
+    key, key_step = jax.random.split(key)
+    obs, state, reward, terminated, info = env.step_env(key_step, state, action, params)
+    truncated = env.is_truncated(state, params)
+    return key, state, (obs, reward, terminated, truncated, info)
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def _step_jit(env, key, state, action, params):
-    # gymnax's step auto-resets; Gymnasium wants the terminal observation, so call step_env.
-    obs, state, reward, terminated, info = env.step_env(key, state, action, params)
-    truncated = env.is_truncated(state, params)
-    return obs, state, reward, terminated, truncated, info
+    """One step; the host-bound outputs come packed as one flat array per dtype (few transfers)."""
+    key, state, out = _step_outputs(env, key, state, action, params)
+    leaves = jax.tree.leaves(out)
+    groups: dict[str, list] = {}
+    for leaf in leaves:
+        groups.setdefault(jnp.dtype(leaf.dtype).name, []).append(jnp.ravel(leaf))
+    return key, state, {k: jnp.concatenate(v) for k, v in groups.items()}
+
+
+def _unpacker(env, key, state, action, params):
+    """Host-side inverse of the packing in ``_step_jit`` (layout from the abstract shapes)."""
+    shapes = jax.eval_shape(lambda k, s, a, p: _step_outputs(env, k, s, a, p)[2], key, state, action, params)
+    leaves, treedef = jax.tree.flatten(shapes)
+    layout, offsets = [], {}
+    for leaf in leaves:
+        name = jnp.dtype(leaf.dtype).name
+        size = int(np.prod(leaf.shape))
+        start = offsets.get(name, 0)
+        layout.append((name, start, start + size, leaf.shape))
+        offsets[name] = start + size
+
+    def unpack(packed):
+        host = {k: np.asarray(v) for k, v in packed.items()}  # one transfer per dtype
+        return jax.tree.unflatten(treedef, [host[n][a:b].reshape(shape) for n, a, b, shape in layout])
+
+    return unpack
 
 
 class GymnaxToGymnasium(gymnasium.Env):
@@ -85,7 +115,7 @@ class GymnaxToGymnasium(gymnasium.Env):
         modes = []
         if hasattr(env, "render_text"):
             modes.append("ansi")
-        if hasattr(env, "render_rgb"):
+        if hasattr(env, "render_rgb") or hasattr(env, "render"):
             modes.append("rgb_array")
         self.metadata = {"render_modes": modes, "render_fps": 4}
         if render_mode is not None and render_mode not in modes:
@@ -93,6 +123,7 @@ class GymnaxToGymnasium(gymnasium.Env):
         self.render_mode = render_mode
         self._key: jax.Array | None = None
         self._state = None
+        self._unpack = None
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)  # seeds self.np_random (what gymnax's wrapper forgets)
@@ -108,12 +139,13 @@ class GymnaxToGymnasium(gymnasium.Env):
             a = np.asarray(action)
             if a.size != 1 or not self.action_space.contains(int(a.reshape(()))):
                 raise ValueError(f"action must be an integer in [0, {self.action_space.n}), got {action!r}")
-            action = jnp.asarray(int(a.reshape(())), jnp.int32)
+            action = np.int32(a.reshape(()))
         else:
-            action = jnp.asarray(action)
-        self._key, key_step = jax.random.split(self._key)
-        obs, self._state, reward, terminated, truncated, info = _step_jit(self.env, key_step, self._state, action, self.params)
-        info = jax.tree.map(np.asarray, info)
+            action = np.asarray(action, dtype=self.action_space.dtype)
+        if self._unpack is None:
+            self._unpack = _unpacker(self.env, self._key, self._state, action, self.params)
+        self._key, self._state, packed = _step_jit(self.env, self._key, self._state, action, self.params)
+        obs, reward, terminated, truncated, info = self._unpack(packed)  # the state stays on the device
         return (
             _to_numpy_obs(obs, self.observation_space),
             float(reward),
@@ -128,7 +160,8 @@ class GymnaxToGymnasium(gymnasium.Env):
         if self.render_mode == "ansi":
             return self.env.render_text(self._state)
         if self.render_mode == "rgb_array":
-            return np.asarray(self.env.render_rgb(self._state, self.params), dtype=np.uint8)
+            fn = getattr(self.env, "render_rgb", None) or self.env.render
+            return np.asarray(fn(self._state, self.params), dtype=np.uint8)
         return None
 
     @property
