@@ -276,3 +276,67 @@ def _make_reproduce(family: str):
 for _f in FAMILIES:
     reproduce_app.command(f"bandit-{_f}", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
         _make_reproduce(_f))
+
+
+# ------------------------------------------------------------------ L2RL Fig 2f: train x test regret
+MATRIX_FAMILIES = ("dependent-easy", "dependent-medium", "dependent-hard")
+
+
+def draw_regret_matrix(run_path: Path) -> list[Path]:
+    from neurorl.analysis.bandits import plot_regret_matrix
+
+    d = np.load(run_path / "data" / "regret_matrix.npz")
+    return plot_regret_matrix(d["matrix"], [n.removeprefix("dependent-") for n in MATRIX_FAMILIES],
+                              run_path / "figures", bayes=d["bayes"])
+
+
+plotter("bandit-regret-matrix")(draw_regret_matrix)
+
+
+@reproduce_app.command("bandit-regret-matrix", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def reproduce_regret_matrix(
+    ctx: typer.Context,
+    episodes: int = typer.Option(2000, min=1, help="Evaluation episodes per (train, test) cell."),
+    out: Path = typer.Option(None, help="Run folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print the matrix as one JSON object."),
+):
+    """L2RL Fig 2f: agents trained on easy/medium/hard dependent bandits, each tested on all three."""
+    from neurorl.baselines.bandits import bayes_optimal_value, oracle_value
+    from neurorl.rl.presets import get_preset
+    from neurorl.rl.trainer import make_env, train
+    from neurorl.utils.atomic import save_npz_atomic
+    from neurorl.utils.config import apply_overrides
+    from neurorl.utils.runs import RunDir
+
+    t0 = time.perf_counter()
+    run = RunDir.create("bandit-regret-matrix", {"families": MATRIX_FAMILIES, "overrides": list(ctx.args)}, path=out)
+    trained = []
+    for fam in MATRIX_FAMILIES:
+        cfg = apply_overrides(get_preset(f"bandit-{fam}"), list(ctx.args))
+        res = train(cfg, RunDir.create(cfg.name, cfg, path=run.path / f"train-{fam}"), quiet=json_out)
+        trained.append(res)
+    matrix = np.zeros((3, 3))
+    for j, test_fam in enumerate(MATRIX_FAMILIES):
+        env, env_params = make_env(get_preset(f"bandit-{test_fam}").env)
+        for i, res in enumerate(trained):
+            params = jax.tree_util.tree_map(lambda x: x[0], res.params)
+            ev = evaluate_bandit(env, env_params, res.net, [params], episodes=episodes, seed=99 + j, greedy=False,
+                                 baselines=False)
+            matrix[i, j] = ev["agents"][0]["regret"]
+    bayes = np.array([oracle_value(f) - bayes_optimal_value(f) for f in MATRIX_FAMILIES])
+    save_npz_atomic(run.data_dir / "regret_matrix.npz", matrix=matrix, bayes=bayes)
+    figs = draw_regret_matrix(run.path)
+    summary = {"families": list(MATRIX_FAMILIES), "matrix": matrix.round(4).tolist(), "bayes_optimal_regret": bayes.round(4).tolist(),
+               "diagonal_is_row_best": bool(all(matrix[i, i] <= matrix[i].min() + 1e-9 for i in range(3))),
+               "wall_seconds": time.perf_counter() - t0, "run_dir": str(run.path), "figures": [str(p) for p in figs]}
+    rows = ["| trained on \\ tested on | " + " | ".join(MATRIX_FAMILIES) + " |", "|---" * 4 + "|"]
+    rows += [f"| {MATRIX_FAMILIES[i]} | " + " | ".join(f"{matrix[i, j]:.2f}" for j in range(3)) + " |" for i in range(3)]
+    rows += ["| Bayes-optimal | " + " | ".join(f"{b:.2f}" for b in bayes) + " |"]
+    run.write_report("# L2RL Fig 2f: train x test cumulative regret (100 trials)\n\n" + "\n".join(rows)
+                     + f"\n\n{episodes} episodes per cell, sampled actions, frozen weights. Wall time {summary['wall_seconds']:.0f} s.\n")
+    run.finish(summary=summary)
+    if json_out:
+        print(json.dumps(summary))
+    else:
+        typer.echo("\n".join(rows))
+        typer.echo(f"report: {run.path}/report.md")
