@@ -39,6 +39,10 @@ _two_step_episodic.register_ids(register)
 from neurorl.envs import harlow_episodic as _harlow_episodic  # noqa: E402
 
 _harlow_episodic.register_ids(register)
+# Hippocampus recall (hippocampus.md §1; docs/hippocampus.md): cue a trained Leabra hip model
+from neurorl.envs.hippocampus_recall import HippocampusRecall  # noqa: E402
+
+register("neurorl/HippocampusRecall-v0", HippocampusRecall, description="cue a trained hippocampus model; reward = recall quality")
 # Other engineers: add your env here, one line each, e.g.
 # register("neurorl/TwoStep-v0", TwoStepEnv, description="two-step task (Wang 2018 Sim 4)")
 
