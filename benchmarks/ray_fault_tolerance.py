@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 
 def killer(job_dir: Path, min_checkpoints: int, delay: float, record: dict) -> None:
     """Kill the worker of ``job_dir`` once it has checkpointed, then ``delay`` seconds later."""
@@ -80,7 +82,11 @@ def main() -> None:
                 raise SystemExit(f"FAIL: no worker was killed ({record.get('error', 'unknown')})")
             out["victim"] = {"job_id": victim.job_id, "killed_pid": record["pid"],
                              "resumed_from_update": out[name][victim.job_id]["resumed_from_update"]}
-    same = {j: (out["killed"][j]["params_sha256"] == r["params_sha256"] and out["killed"][j]["metrics"] == r["metrics"])
+    def same_metrics(a: dict, b: dict) -> bool:  # NaN == NaN (no episode ended in a logged chunk)
+        return a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k], float), np.asarray(b[k], float), equal_nan=True)
+                                            for k in a)
+
+    same = {j: (out["killed"][j]["params_sha256"] == r["params_sha256"] and same_metrics(out["killed"][j]["metrics"], r["metrics"]))
             for j, r in out["uninterrupted"].items()}
     ok = all(same.values()) and out["victim"]["resumed_from_update"] > 0
     summary = {"machine": machine_description(), "jobs": len(same), "seeds_per_job": args.seeds, "updates": args.updates,

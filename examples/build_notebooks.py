@@ -169,7 +169,143 @@ else:
 print(game.summary() if game.done else "click the arms above")'''),
 ]
 
-NOTEBOOKS = {"bandit_meta_rl.ipynb": BANDIT}
+HARLOW = [
+    new_markdown_cell("""# Harlow "learning to learn" (Wang et al. 2018, Sim 5 / Fig 6)
+
+Each episode shows pairs of new objects; one object of the pair is rewarded for the whole episode.
+A meta-RL agent learns the *rule*: trial 1 is a guess (50 %), trials 2-6 are near 100 %.
+This notebook trains the 1-D version (BKHMSI's strip task; GRU 256 with an MLP encoder), measures
+% correct per trial at training quantiles, shows the figures and one evaluation episode, and
+evaluates a shipped agent if the package has one.
+
+`NEURORL_NOTEBOOK_QUICK=1`: a few updates only (the agent will still be at chance).
+Command line: `neurorl reproduce harlow-1d`, `neurorl eval harlow-1d`, `neurorl play harlow`."""),
+    new_code_cell(SETUP),
+    new_code_cell('''from IPython.display import Image, Markdown, display
+from neurorl.experiments.harlow import reproduce
+
+if QUICK:
+    overrides = ["--config.a2c.num_updates=4", "--config.a2c.num_envs=8", "--config.run.chunk_updates=2",
+                 "--config.agent.num_lstm_units=32"]
+    kw = dict(seeds=2, episodes=20, quantiles=2, quantile_episodes=10)
+else:
+    overrides = ["--config.a2c.num_updates=600"]
+    kw = dict(seeds=2, episodes=500, quantiles=4, quantile_episodes=200)
+s = reproduce("harlow-1d", out=None, overrides=overrides, greedy=False, quiet=True, resume=False, export_agent=None, **kw)
+print("% correct per trial (mean over seeds):", s["per_trial_accuracy"])
+print(f"trial 1: {s['trial_1']:.1f} %, trials 2-6: {s['trials_2_6']:.1f} %; {s['minutes_per_seed']:.2f} min per seed")
+display(Markdown(open(f"{s['run_dir']}/report.md").read()))'''),
+    new_code_cell('''import glob
+for f in sorted(glob.glob(f"{s['run_dir']}/figures/*.png")) + glob.glob(f"{s['run_dir']}/figures/*.gif"):
+    print(f)
+    display(Image(filename=f))'''),
+    new_markdown_cell("## A shipped agent (if the package has one), evaluated with frozen weights"),
+    new_code_cell('''from neurorl.rl.zoo import shipped_agents, resolve_agent
+from neurorl.rl.trainer import load_agent
+from neurorl.experiments.harlow import evaluate_accuracy, eval_params
+
+names = [n for n in shipped_agents() if n.startswith("harlow")]
+print("shipped Harlow agents:", names or "none")
+if names:
+    agent = load_agent(resolve_agent(names[0]))
+    acc, ret, _ = evaluate_accuracy(agent.env, eval_params(agent.env, agent.env_params), agent.net, agent.params,
+                                    episodes=20 if QUICK else 500, seed=0)
+    print(names[0], "% correct per trial:", np.round(100 * acc.mean(0), 1))'''),
+]
+
+HIPPOCAMPUS = [
+    new_markdown_cell("""# The hippocampus model: locally and over HTTP
+
+The Leabra hippocampus (EC, DG, CA3, CA1; theta-phase learning) stores binary 144-unit patterns and
+recalls them from partial cues. This notebook uses the same model two ways:
+
+1. **in Python**: `neurorl.hippocampus.model.HippocampusModel` (set patterns, train, test, step);
+2. **over HTTP**: `neurorl serve` (started here as a subprocess on a free port) and `neurorl.client.Client`,
+   the replacement of the original Go server + Python client (the server holds its own model instance,
+   so compare behaviour — distance to the target, nearest stored pattern — rather than bits).
+
+`NEURORL_NOTEBOOK_QUICK=1`: 3 patterns, 1 epoch."""),
+    new_code_cell(SETUP),
+    new_markdown_cell("## 1. In Python"),
+    new_code_cell('''from neurorl.hippocampus.experiment import corrupt_random, random_patterns
+from neurorl.hippocampus.model import HippocampusModel
+
+rng = np.random.default_rng(0)
+N, EPOCHS = (3, 1) if QUICK else (10, 5)
+patterns = random_patterns(rng, N)  # 36 of 144 units on (the original client's patterns)
+model = HippocampusModel(seed=0)
+model.set_patterns(patterns)
+stats = model.train(epochs=EPOCHS)
+print(f"trained {N} patterns for {EPOCHS} epoch(s) in {stats['seconds']:.1f} s; last epoch Mem = {stats['epoch_stats'][-1]['mem']:.3f}")
+
+cue = corrupt_random(rng, patterns[0], 0.5)  # half of the active units removed
+local = model.test(cue, target=patterns[0])
+print(f"recall from a 50 % cue: Hamming distance to the target {local['distance']}, nearest stored pattern #{local['closest_index']}")
+rewards = model.step(np.stack([corrupt_random(rng, p, 0.25) for p in patterns]), patterns)
+print("reward per cue (144 - distance):", rewards)'''),
+    new_code_cell('''fig, axes = plt.subplots(1, 3, figsize=(8, 2.4))
+for ax, img, title in zip(axes, [patterns[0], cue, local["recall"]], ["target", "cue", "recall"]):
+    ax.imshow(np.asarray(img).reshape(12, 12), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title); ax.axis("off")
+plt.show()'''),
+    new_markdown_cell("## 2. Over HTTP: `neurorl serve` + `neurorl.client.Client`"),
+    new_code_cell('''import socket, subprocess, sys, time
+from neurorl.client import Client
+
+with socket.socket() as sock:
+    sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]
+server = subprocess.Popen([sys.executable, "-m", "neurorl.cli", "serve", "--port", str(port)])
+client = Client(f"http://127.0.0.1:{port}", timeout=120)
+for _ in range(600):  # wait for the server to answer (imports + startup)
+    try:
+        client.health(); break
+    except Exception:
+        time.sleep(0.2)
+print("server:", client.health())'''),
+    new_code_cell('''try:
+    client.create_model("notebook", seed=0)
+    client.set_patterns("notebook", patterns)
+    job = client.train("notebook", max_epochs=EPOCHS, wait=True, timeout=600)
+    print("training job:", job.get("status"))
+    remote = client.test("notebook", cue, target=patterns[0])
+    print(f"over HTTP: Hamming distance to the target {remote['target_distance']}, nearest stored pattern #{remote['closest_index']}"
+          f" (in Python: {local['distance']}, #{local['closest_index']})")
+finally:
+    client.close()
+    server.terminate(); server.wait(30)'''),
+]
+
+FOLLOW = [
+    new_markdown_cell("""# FOLLOW: a spiking network learns a forward model (Gilra & Gerstner 2017)
+
+A recurrent network of LIF neurons learns the dynamics of a van der Pol oscillator from the error
+fed back into it, with a local, online plasticity rule. After learning, the network predicts the
+trajectory open loop (no feedback). The paper ran 10,000 simulated seconds with 3,000 neurons; here
+a small network and a short run show the mechanics. `neurorl reproduce follow-vanderpol` runs the
+full reproduction.
+
+`NEURORL_NOTEBOOK_QUICK=1`: 100 neurons, 24 simulated seconds."""),
+    new_code_cell(SETUP),
+    new_code_cell('''from IPython.display import Image, Markdown, display
+from neurorl.experiments.follow import reproduce
+
+if QUICK:
+    duration, neurons = 24.0, 100
+    overrides = ["--config.t_nolearning=4", "--config.test_duration=4", "--config.chunk_seconds=8"]
+else:
+    duration, neurons = 400.0, 1000
+    overrides = ["--config.test_duration=20", "--config.chunk_seconds=50"]
+s = reproduce("vanderpol", duration=duration, neurons=neurons, out=None, resume=False, continue_from=None,
+              input_seed=None, overrides=overrides, quiet=True)
+display(Markdown(open(f"{s['run_dir']}/report.md").read()))'''),
+    new_code_cell('''import glob
+for f in sorted(glob.glob(f"{s['run_dir']}/figures/*.png")):
+    print(f)
+    display(Image(filename=f))'''),
+]
+
+NOTEBOOKS = {"bandit_meta_rl.ipynb": BANDIT, "harlow.ipynb": HARLOW, "hippocampus_api.ipynb": HIPPOCAMPUS,
+             "follow.ipynb": FOLLOW}
 
 
 def build(names=None) -> list[Path]:

@@ -1,0 +1,182 @@
+"""Sweeps: planning and validation, a local sweep stopped and resumed (finished jobs skipped, the
+interrupted job resumed from its checkpoint), aggregation, the CLI, and a Ray sweep on a local
+2-CPU cluster with one worker process killed mid-run whose final parameters equal the
+uninterrupted sweep's."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from neurorl import sweep as sw
+
+# Tiny jobs: compile-dominated, a few updates, 2 seeds vmapped per job.
+# Evaluation is off (eval_every_updates=0): one compile less per job; the sweep then ranks training metrics.
+TINY = ["--config.a2c.num_envs=4", "--config.a2c.unroll_length=10", "--config.a2c.num_updates=4",
+        "--config.run.chunk_updates=2", "--config.run.eval_every_updates=0"]
+GRID = {"a2c.gamma": ["0.8", "0.9"]}
+# The Ray sweep has 4 jobs; its value_coef=0.05 points are the local sweep's jobs (0.05 is the preset default).
+RAY_GRID = {"a2c.gamma": ["0.8", "0.9"], "a2c.value_coef": ["0.05", "0.1"]}
+
+
+def test_parse_grid_and_plan():
+    grid = sw.parse_grid(["a2c.gamma=0.8,0.9", "--config.optim.learning_rate=1e-3, 3e-4"])
+    assert grid == {"a2c.gamma": ["0.8", "0.9"], "optim.learning_rate": ["1e-3", "3e-4"]}
+    jobs = sw.plan_jobs("bandit-independent", 3, grid, TINY)
+    assert len(jobs) == 4 and len({j.job_id for j in jobs}) == 4
+    assert jobs[1].point == {"a2c.gamma": "0.8", "optim.learning_rate": "3e-4"}
+    cfg = jobs[1].config()
+    assert cfg.run.seeds == 3 and cfg.a2c.gamma == 0.8 and cfg.optim.learning_rate == 3e-4 and cfg.a2c.num_updates == 4
+
+
+@pytest.mark.parametrize("items, match", [
+    (["a2c.gamma"], "key=v1,v2"),
+    (["a2c.gamma=0.8,0.8"], "repeated"),
+    (["a2c.gamma=0.8", "a2c.gamma=0.9"], "twice"),
+    (["run.seeds=1,2"], "--seeds"),
+])
+def test_parse_grid_rejects_bad_entries(items, match):
+    with pytest.raises(sw.SweepError, match=match):
+        sw.parse_grid(items)
+
+
+def test_plan_rejects_unknown_keys_values_and_presets():
+    with pytest.raises(sw.SweepError, match="unknown config key"):
+        sw.plan_jobs("bandit-independent", 1, {"a2c.gamme": ["0.9"]})
+    with pytest.raises(sw.SweepError, match=r"gamma must be in \[0, 1\]"):
+        sw.plan_jobs("bandit-independent", 1, {"a2c.gamma": ["1.5"]})
+    with pytest.raises(sw.SweepError, match="expected a number"):
+        sw.plan_jobs("bandit-independent", 1, {"a2c.gamma": ["high"]})
+    with pytest.raises(sw.SweepError, match="unknown preset"):
+        sw.plan_jobs("no-such-preset", 1, {})
+    with pytest.raises(sw.SweepError, match="seeds"):
+        sw.plan_jobs("bandit-independent", 0, {})
+
+
+def assert_same_metrics(a: dict, b: dict) -> None:
+    """Equal final metrics per seed (NaN == NaN: episode_return is NaN when no episode ended)."""
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(np.asarray(a[k], float), np.asarray(b[k], float), err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    """A 2-job sweep stopped after job 0 finished and job 1 ran half its updates, then resumed."""
+    out = tmp_path_factory.mktemp("sweep") / "s"
+    sweep = sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=out, base_overrides=TINY)
+    assert sw.run_job(sweep.jobs[0], sweep.job_dir(sweep.jobs[0])) is not None
+    assert sw.run_job(sweep.jobs[1], sweep.job_dir(sweep.jobs[1]), stop_after_updates=2) is None  # "stopped"
+    first_result = (sweep.job_dir(sweep.jobs[0]) / sw.RESULT).read_bytes()
+    assert [j.job_id for j in sweep.pending()] == [j.job_id for j in sweep.jobs[1:]]
+
+    resumed = sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=out, base_overrides=TINY, resume=True)
+    logs: list[str] = []
+    results = sw.run_local(resumed, quiet=True, log=logs.append)
+    return {"sweep": resumed, "results": results, "logs": logs, "first_result": first_result}
+
+
+def test_resume_skips_finished_and_continues_interrupted(local_sweep):
+    sweep, results, logs = local_sweep["sweep"], local_sweep["results"], local_sweep["logs"]
+    j0, j1 = sweep.jobs[0], sweep.jobs[1]
+    assert any(j0.job_id in m and "skipped" in m for m in logs)
+    assert (sweep.job_dir(j0) / sw.RESULT).read_bytes() == local_sweep["first_result"]  # not rerun
+    assert results[j1.job_id]["resumed_from_update"] == 2
+    assert results[j0.job_id]["resumed_from_update"] == 0 and results[j1.job_id]["updates"] == 4
+    assert sweep.pending() == []
+    # metrics.csv of the resumed job holds each update once per seed (no duplicated rows after resume)
+    rows = [r for r in open(sweep.job_dir(j1) / "metrics.csv").read().splitlines()[1:]]
+    assert len(rows) == 2 * 2  # 2 chunks x 2 seeds
+
+
+def test_resume_refuses_a_different_plan(local_sweep):
+    out = local_sweep["sweep"].path
+    with pytest.raises(sw.SweepError, match="already holds a sweep"):
+        sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=out, base_overrides=TINY)
+    with pytest.raises(sw.SweepError, match="its seeds is 2"):
+        sw.create_sweep("bandit-independent", seeds=3, grid=GRID, out=out, base_overrides=TINY, resume=True)
+
+
+def test_aggregation_mean_sd_best_and_files(local_sweep):
+    sweep = local_sweep["sweep"]
+    s = sw.aggregate(sweep)
+    assert len(s["rows"]) == 2 and not s["pending"]
+    m = "train/reward_per_step"
+    assert s["main_metric"] == m
+    for row in s["rows"]:
+        vals = np.asarray(row["per_seed"][m])
+        assert len(vals) == 2  # one value per seed
+        mean, sd = row["stats"][m]
+        assert math.isclose(mean, vals.mean(), rel_tol=1e-9) and math.isclose(sd, vals.std(ddof=1), rel_tol=1e-9)
+    best = max(s["rows"], key=lambda r: r["stats"][m][0])
+    assert s["best"][m]["job_id"] == best["job_id"] and s["best"][m]["goal"] == "max"
+    least_regret = min(s["rows"], key=lambda r: r["stats"]["train/regret_per_step"][0])
+    assert s["best"]["train/regret_per_step"]["job_id"] == least_regret["job_id"]
+    assert s["best"]["train/regret_per_step"]["goal"] == "min"
+    for name in ("summary.md", "summary.csv", "summary.json", "figures/sweep.png", "figures/sweep.pdf"):
+        assert (sweep.path / name).stat().st_size > 0
+    md = (sweep.path / "summary.md").read_text()
+    assert "| a2c.gamma=0.8 |" in md and "±" in md
+
+
+def test_cli_resume_of_finished_sweep_only_aggregates(local_sweep):
+    from neurorl.cli import app
+    from neurorl.experiments import load_all
+
+    load_all()
+    out = local_sweep["sweep"].path
+    r = CliRunner().invoke(app, ["sweep", "bandit-independent", "--out", str(out), "--resume", "--json"])
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.stdout.strip().splitlines()[-1])
+    assert len(payload["rows"]) == 2 and payload["pending"] == []
+    assert "finished earlier, skipped" in r.stderr
+
+
+def test_cli_rejects_bad_input(tmp_path):
+    from neurorl.cli import app
+    from neurorl.experiments import load_all
+
+    load_all()
+    r = CliRunner().invoke(app, ["sweep", "bandit-independent", "--grid", "a2c.gama=0.9", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "unknown config key" in r.stderr
+    r = CliRunner().invoke(app, ["sweep", "bandit-independent", "--out", str(tmp_path / "y"), "--resume"])
+    assert r.exit_code == 2 and "holds no sweep" in r.stderr
+    r = CliRunner().invoke(app, ["sweep", "bandit-independent", "--bogus"])
+    assert r.exit_code == 2 and "unexpected arguments" in r.stderr
+
+
+@pytest.mark.slow
+def test_ray_sweep_with_killed_worker_equals_uninterrupted(local_sweep, tmp_path):
+    """4 jobs on a local 2-CPU Ray cluster; the worker running the (gamma 0.8, value_coef 0.05) job is
+    SIGKILLed after 2 of its 4 updates, Ray retries the task, it resumes from the checkpoint, and its
+    final parameters and metrics equal the same job's uninterrupted local run (job 0 of the local
+    sweep). The (gamma 0.9, value_coef 0.05) job matches the local job that was stopped and resumed."""
+    pytest.importorskip("ray")
+    from neurorl.distributed import KILL_MARKER, run_ray
+
+    sweep = sw.create_sweep("bandit-independent", seeds=2, grid=RAY_GRID, out=tmp_path / "ray", base_overrides=TINY)
+    assert len(sweep.jobs) == 4
+    victim = sweep.jobs[0]
+    assert victim.point == {"a2c.gamma": "0.8", "a2c.value_coef": "0.05"}
+    logs: list[str] = []
+    results = run_ray(sweep, cluster_cpus=2, num_cpus_per_job=1, max_retries=2,
+                      kill={"job_id": victim.job_id, "after_updates": 2}, log=logs.append)
+    killed_pid = int((sweep.job_dir(victim) / KILL_MARKER).read_text())
+    final_pid = json.loads((sweep.job_dir(victim) / "worker.json").read_text())["pid"]
+    assert final_pid != killed_pid  # the retry ran in another worker process
+    assert results[victim.job_id]["resumed_from_update"] == 2
+    local = local_sweep["sweep"]
+    local_results = local_sweep["results"]
+    assert local_results[local.jobs[0].job_id]["resumed_from_update"] == 0  # the uninterrupted reference
+    for ray_job, local_job in ((sweep.jobs[0], local.jobs[0]), (sweep.jobs[2], local.jobs[1])):
+        assert ray_job.point["a2c.gamma"] == local_job.point["a2c.gamma"]
+        a, b = results[ray_job.job_id], local_results[local_job.job_id]
+        assert a["params_sha256"] == b["params_sha256"], ray_job.job_id
+        assert_same_metrics(a["metrics"], b["metrics"])
+    # value_coef changes the loss, so those jobs train different weights
+    assert results[sweep.jobs[1].job_id]["params_sha256"] != results[sweep.jobs[0].job_id]["params_sha256"]
+    assert len(sw.aggregate(sweep)["rows"]) == 4
