@@ -86,6 +86,8 @@ function actionLabel(kind, a) {
 
 async function startEpisode() {
   const envId = $("play-task").value;
+  $("play-board").dataset.env = "";  // set again once the new episode is ready
+  play.over = true;
   play.task = TASKS.find((x) => x.match(envId));
   if (play.session) { try { await api("DELETE", `/v1/sessions/${play.session}`); } catch (_) { /* expired */ } }
   const info = await api("POST", "/v1/sessions", { env_id: envId, seed: Number($("play-seed").value) || 0 });
@@ -107,6 +109,7 @@ async function startEpisode() {
     acts.appendChild(b);
   }
   showFrame(out.frames);
+  $("play-board").dataset.env = envId;
 }
 
 function showFrame(frames) {
