@@ -16,6 +16,7 @@ Also prints the end-to-end figure (compile + all updates) for each.
 from __future__ import annotations
 
 import argparse
+import resource
 import json
 import statistics
 import time
@@ -55,14 +56,16 @@ def main() -> None:
         state, m = v_chunk(state, args.updates)  # compile + first call
         jax.block_until_ready(m)
         variants[s] = {"cfg": cfg, "chunk": v_chunk, "state": state, "first_call_s": time.perf_counter() - t0, "times": [],
-                       "cpu": []}
+                       "cpu": [], "faults": []}
     for _ in range(args.repeats):
         for s, v in variants.items():  # interleaved: 1, N, 1, N, ...
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0, c0 = time.perf_counter(), time.process_time()
             v["state"], m = v["chunk"](v["state"], args.updates)
             jax.block_until_ready(m)
             v["times"].append(time.perf_counter() - t0)
             v["cpu"].append(time.process_time() - c0)
+            v["faults"].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     cfg1 = variants[1]["cfg"]
     steps = args.updates * cfg1.a2c.num_envs * cfg1.a2c.unroll_length
     t1 = statistics.median(variants[1]["times"])
@@ -75,6 +78,8 @@ def main() -> None:
         f"{args.seeds}_seeds_all_s": [round(x, 3) for x in variants[args.seeds]["times"]],
         "cpu_over_wall_1": round(sum(variants[1]["cpu"]) / sum(variants[1]["times"]), 2),
         f"cpu_over_wall_{args.seeds}": round(sum(variants[args.seeds]["cpu"]) / sum(variants[args.seeds]["times"]), 2),
+        "minor_page_faults_per_call_1": int(statistics.median(variants[1]["faults"])),
+        f"minor_page_faults_per_call_{args.seeds}": int(statistics.median(variants[args.seeds]["faults"])),
         "first_call_incl_compile_s": {str(s): round(v["first_call_s"], 2) for s, v in variants.items()},
         "steps_per_second_1": round(steps / t1), f"steps_per_second_{args.seeds}": round(args.seeds * steps / tn),
     }
