@@ -45,20 +45,20 @@ def test_episodic_actor_critic_reinstates_within_episode():
     carry = net.initialize_carry(3)
     obs = jnp.zeros((3, 6))
     params = net.init(jax.random.PRNGKey(0), carry, obs, jnp.ones(3, bool))
+    apply = jax.jit(lambda p, c, o, s: net.apply(p, c, o, s, mutable=["intermediates"]))
     keys = jnp.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0]], jnp.float32)
     start = jnp.array([True, False, False, False])
     found = []
     for t in range(4):
         o = jnp.concatenate([jnp.broadcast_to(keys[t], (3, 4)), jnp.ones((3, 2)) * t], -1)
-        (carry, logits, value), st = net.apply(params, carry, o, jnp.broadcast_to(start[t], (3,)),
-                                               mutable=["intermediates"])
+        (carry, logits, value), st = apply(params, carry, o, jnp.broadcast_to(start[t], (3,)))
         found.append(np.asarray(st["intermediates"]["retrieved"][0]))
         assert logits.shape == (3, 2) and value.shape == (3,)
     assert [f.all() for f in found] == [False, False, False, True]
     assert np.all(np.asarray(carry.memory.filled.sum(-1)) == 3)
     # a new episode clears the memory (memory_scope="episode") and the LSTM
     o = jnp.concatenate([jnp.broadcast_to(keys[0], (3, 4)), jnp.zeros((3, 2))], -1)
-    (carry2, _, _), st = net.apply(params, carry, o, jnp.ones(3, bool), mutable=["intermediates"])
+    (carry2, _, _), st = apply(params, carry, o, jnp.ones(3, bool))
     assert not np.asarray(st["intermediates"]["retrieved"][0]).any()
     # retrieval-off ablation: same params, never reinstates
     off = net.clone(retrieval=False)
