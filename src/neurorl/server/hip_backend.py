@@ -1,7 +1,15 @@
-"""What the server needs from a hippocampus model, and the adapter to ``neurorl.hippocampus``.
+"""What the server needs from a hippocampus model, and the backend over ``neurorl.hippocampus``.
 
 The server talks to a model only through :class:`HipBackend`, so the HTTP layer (locks, jobs,
-persistence, wire formats) is independent of the model's internals. Read-outs that the original
+persistence, wire formats) is independent of the model's internals.
+
+Why the server steps the model core itself instead of holding ``HippocampusModel`` objects:
+``HippocampusModel.train`` compiles one program per list length (minutes on a loaded 2-core
+machine, for every new pattern count, while the model is locked), cannot be cancelled or report
+progress, and ``test`` pads every call to a chunk of 20 items (about 4x the cost of one trial).
+:class:`CoreHippocampus` draws the same initial networks and epoch orders from the same seed and
+runs the same theta-phase trial, one jitted call per trial; ``tests/server/test_real_model.py``
+checks that its recalls agree with ``HippocampusModel``'s. Read-outs that the original
 server computed itself (nearest stored pattern, Step rewards) live here too, written from
 ../shared/reference/hippocampus.md §1.2-1.3.
 """
@@ -70,67 +78,6 @@ def as_patterns(a, *, what: str = "patterns", binary: bool = True) -> np.ndarray
     return flat.astype(np.float32)
 
 
-# ------------------------------------------------------------------ the neurorl.hippocampus adapter
-def hippocampus_available() -> bool:
-    try:
-        from neurorl.hippocampus import HippocampusModel  # noqa: F401
-    except Exception:
-        return False
-    return True
-
-
-class NeurorlHippocampus:
-    """:class:`HipBackend` over ``neurorl.hippocampus.HippocampusModel``."""
-
-    def __init__(self, model, seed: int, legacy: bool):
-        self.model = model
-        self.seed = int(seed)
-        self.legacy = bool(legacy)
-        self.trained_epochs = 0
-        self._patterns = np.zeros((0, PATTERN_SIZE), np.float32)
-
-    @classmethod
-    def create(cls, seed: int, legacy: bool) -> "NeurorlHippocampus":
-        from neurorl.hippocampus import HippocampusModel, HippocampusParams
-
-        return cls(HippocampusModel(HippocampusParams(legacy=legacy), seed=seed), seed, legacy)
-
-    @classmethod
-    def load(cls, path: Path, meta: dict) -> "NeurorlHippocampus":
-        from neurorl.hippocampus import HippocampusModel
-
-        model = HippocampusModel.load(path)
-        self = cls(model, meta.get("seed", 0), meta.get("legacy", False))
-        self.trained_epochs = int(meta.get("trained_epochs", 0))
-        self._patterns = np.asarray(model.patterns if getattr(model, "patterns", None) is not None
-                                    else meta.get("patterns", []), np.float32).reshape(-1, PATTERN_SIZE)
-        return self
-
-    @property
-    def patterns(self) -> np.ndarray:
-        return self._patterns
-
-    def set_patterns(self, inputs: np.ndarray, targets: np.ndarray | None = None) -> None:
-        targets = inputs if targets is None else targets
-        self.model.set_patterns(np.asarray(inputs, np.float32).reshape((-1,) + PATTERN_SHAPE),
-                                np.asarray(targets, np.float32).reshape((-1,) + PATTERN_SHAPE))
-        self._patterns = np.asarray(targets, np.float32).reshape(-1, PATTERN_SIZE)
-        self.trained_epochs = 0
-
-    def train(self, max_runs, max_epochs, should_stop, on_epoch) -> dict:
-        res = self.model.train(max_runs=max_runs, max_epochs=max_epochs, should_stop=should_stop, on_epoch=on_epoch)
-        self.trained_epochs = int(getattr(res, "epochs", max_epochs) if not isinstance(res, dict) else res.get("epochs", max_epochs))
-        return res if isinstance(res, dict) else {"epochs": self.trained_epochs}
-
-    def test(self, cue, target=None) -> np.ndarray:
-        out = self.model.test(np.asarray(cue, np.float32).reshape(PATTERN_SHAPE),
-                              None if target is None else np.asarray(target, np.float32).reshape(PATTERN_SHAPE))
-        return np.asarray(out, np.float32).reshape(PATTERN_SIZE)
-
-    def save(self, path: Path) -> None:
-        self.model.save(path)
-
-
 # ------------------------------------------------------------------ adapter over the model core
 def _trial(net, ext_in, targ, train: bool, p):
     """One jitted theta-phase trial. The server calls it per trial rather than scanning a whole epoch:
@@ -142,11 +89,23 @@ def _trial(net, ext_in, targ, train: bool, p):
     return trial_jit(net, ext_in, targ, train=train, p=p)
 
 
+def _fresh_net(seed: int, run: int, runs: int, p):
+    """Run ``run``'s initial weights, drawn exactly as ``HippocampusModel.train`` draws them
+    (``init_nets(split(PRNGKey(seed), runs))``), so the two give the same networks."""
+    import jax
+
+    from neurorl.hippocampus.network import init_nets
+
+    nets = init_nets(jax.random.split(jax.random.PRNGKey(seed), runs), p)
+    return jax.tree_util.tree_map(lambda x: x[run], nets)
+
+
 class CoreHippocampus:
     """:class:`HipBackend` over ``neurorl.hippocampus`` core functions (``init_net`` + theta-phase ``trial``).
 
-    * weights: ``init_net(jax.random.key(seed), params)``; run ``r > 0`` of a multi-run training starts
-      from fresh weights (``fold_in(key, r)``), as each Leabra run does;
+    * weights: drawn as ``HippocampusModel`` draws them (same seed, same networks); every run of a
+      multi-run training starts from fresh weights, as each Leabra run does, and the last run is kept;
+    * epoch orders: ``np.random.default_rng(seed).permutation`` per epoch, as ``HippocampusModel``;
     * an epoch is one training trial per stored pattern in a fresh random order (env.FixedTable, §2.6);
     * ``legacy``: the 2020 quirks (§1.6) of the core's ``legacy=True`` plus the stale-Mem early stop
       (quirk 1: stop after an epoch whose last training trial had Mem = 1) and tests that change the
@@ -154,14 +113,11 @@ class CoreHippocampus:
     """
 
     def __init__(self, seed: int = 0, legacy: bool = False):
-        import jax
-
-        from neurorl.hippocampus.network import init_net
         from neurorl.hippocampus.params import HippocampusParams
 
         self.seed, self.legacy, self.trained_epochs = int(seed), bool(legacy), 0
         self.params = HippocampusParams(legacy=self.legacy)
-        self.net = init_net(jax.random.key(self.seed), self.params)
+        self.net = _fresh_net(self.seed, 0, 1, self.params)
         self._rng = np.random.default_rng(self.seed)
         self._patterns = np.zeros((0, PATTERN_SIZE), np.float32)
         self._inputs = self._patterns
@@ -176,17 +132,13 @@ class CoreHippocampus:
         self.trained_epochs = 0
 
     def train(self, max_runs, max_epochs, should_stop, on_epoch) -> dict:
-        import jax
-
-        from neurorl.hippocampus.network import init_net
-
         n = len(self._patterns)
         if n == 0:
             raise ValueError("no patterns to train on")
         done, stopped_early, cancelled = 0, False, False
         for run in range(max_runs):
             if run > 0:
-                self.net = init_net(jax.random.fold_in(jax.random.key(self.seed), run), self.params)
+                self.net = _fresh_net(self.seed, run, max_runs, self.params)
                 self.trained_epochs = 0
             for _ in range(max_epochs):
                 if should_stop():
