@@ -157,3 +157,27 @@ def test_api_input_errors_on_trained(trained, patterns):
         m.test(patterns[0], run=1)
     with pytest.raises(HippocampusError, match="NaN"):
         m.test(np.full(144, np.nan))
+
+
+@pytest.mark.slow
+def test_recall_env_gymnax_and_gymnasium(trained):
+    from gymnasium.utils.env_checker import check_env
+
+    from neurorl.envs.gymnasium_adapter import GymnaxToGymnasium
+    from neurorl.envs.hippocampus_recall import HippocampusRecall
+
+    m, _ = trained
+    env = HippocampusRecall(n_patterns=N_PATTERNS)
+    params = HippocampusRecall.params_from_model(m, max_steps_in_episode=4)
+    tabled = env.with_reward_table(params)
+    table = np.asarray(tabled.reward_table)
+    assert table.shape == (N_PATTERNS, 12) and np.all((table > 0.5) & (table <= 1.0))
+    obs, st = env.reset(jax.random.PRNGKey(0), params)
+    assert obs.shape == env.observation_space(params).shape == (144 + 12 + 1,)
+    a = 5
+    _, st2, r, term, trunc, info = env.step(jax.random.PRNGKey(1), st, a, params)
+    assert float(r) == pytest.approx(float(table[int(st.target), a]), abs=1e-6)  # table == simulation
+    assert int(st2.time) == 1 and not bool(term)
+    check_env(GymnaxToGymnasium(env, tabled), skip_render_check=True)
+    with pytest.raises(ValueError):
+        HippocampusRecall(action_mode="bad")

@@ -48,6 +48,9 @@ class RecallParams(environment.EnvParams):
     max_steps_in_episode: int = 10
     net: Any = None  # a trained neurorl.hippocampus.network.Net (one network, no batch axis)
     patterns: Any = None  # [N, 144] stored patterns (the targets)
+    # optional [N, 12] reward of every (target, window): tests are deterministic and leave the
+    # network unchanged, so a table gives exactly the same rewards without simulating each step
+    reward_table: Any = None
 
 
 class HippocampusRecall(environment.Environment):
@@ -96,16 +99,31 @@ class HippocampusRecall(environment.Environment):
             return (jnp.argmin(d) == target_idx).astype(jnp.float32)  # argmin: first minimum, as the original
         return 1.0 - jnp.sum(r != (params.patterns[target_idx] >= 0.5)) / EC_N
 
+    def with_reward_table(self, params: RecallParams) -> RecallParams:
+        """Params whose steps read the reward from a precomputed (target, window) table (window mode)."""
+        if self.action_mode != "window":
+            raise ValueError("a reward table exists only for action_mode='window'")
+        table = jax.jit(jax.vmap(lambda t: jax.vmap(lambda a: self._simulated_reward(t, a, params)[0])(
+            jnp.arange(EC_POOLS))))(jnp.arange(params.patterns.shape[0]))
+        return params.replace(reward_table=table)
+
+    def _simulated_reward(self, t_idx, action, params: RecallParams):
+        target = params.patterns[t_idx]
+        _, out = trial(params.net, self.cue_from_action(action, target), target, train=False, p=self.hip)
+        return self.recall_reward(out.recall, t_idx, params), out
+
     def step_env(self, key, state: RecallState, action, params: RecallParams):
         target = params.patterns[state.target]
-        cue = self.cue_from_action(action, target)
-        _, out = trial(params.net, cue, target, train=False, p=self.hip)
-        reward = self.recall_reward(out.recall, state.target, params)
+        if params.reward_table is not None:
+            reward = params.reward_table[state.target, jnp.asarray(action, jnp.int32)]
+            info = {}
+        else:
+            reward, out = self._simulated_reward(state.target, action, params)
+            info = {"mem": out.mem.mem_cmp, "recall_distance": jnp.sum((out.recall >= 0.5) != (target >= 0.5))}
         nxt = jax.random.randint(key, (), 0, params.patterns.shape[0])
         prev_a = jnp.asarray(action, jnp.int32) if self.action_mode == "window" else jnp.int32(0)
         state = RecallState(target=nxt, prev_action=prev_a, prev_reward=reward, time=state.time + 1)
         done = self.is_terminal(state, params)
-        info = {"mem": out.mem.mem_cmp, "recall_distance": jnp.sum((out.recall >= 0.5) != (target >= 0.5))}
         return self.get_obs(state, params), state, reward, done, info
 
     def reset_env(self, key, params: RecallParams):
@@ -172,14 +190,5 @@ def best_window_policy(env: HippocampusRecall, params: RecallParams) -> tuple[np
     """Exhaustive per-target best window (an upper bound a learned cueing policy can approach).
 
     Returns (best action per target, mean reward of that policy, mean reward of random windows)."""
-    targets = params.patterns
-    n = targets.shape[0]
-
-    def reward_of(t_idx, a):
-        cue = env.cue_from_action(a, targets[t_idx])
-        _, out = trial(params.net, cue, targets[t_idx], train=False, p=env.hip)
-        return env.recall_reward(out.recall, t_idx, params)
-
-    grid = jax.jit(jax.vmap(lambda t: jax.vmap(lambda a: reward_of(t, a))(jnp.arange(EC_POOLS))))(jnp.arange(n))
-    grid = np.asarray(grid)
+    grid = np.asarray(env.with_reward_table(params.replace(reward_table=None)).reward_table)
     return grid.argmax(1), float(grid.max(1).mean()), float(grid.mean())
