@@ -42,12 +42,13 @@ def test_short_run_reduces_error(tmp_path):
 def test_cli_resume_and_continue(tmp_path):
     from neurorl.experiments.follow import reproduce
 
-    kw = dict(duration=40.0, neurons=80, resume=True, input_seed=None, quiet=True,
-              overrides=["--config.chunk_seconds=8", "--config.test_duration=4", "--config.t_nolearning=8"])
+    # start, learning and end chunks all 8 s long (one compiled scan per raster setting), no separate test
+    kw = dict(duration=24.0, neurons=60, resume=True, input_seed=None, quiet=True,
+              overrides=["--config.chunk_seconds=8", "--config.test_duration=0", "--config.t_nolearning=8"])
     out = tmp_path / "a"
     s1 = reproduce("vanderpol", out=out, continue_from=None, **kw)
     rows1 = (out / "mse_per_period.csv").read_text()
-    for f in ("summary.json", "report.md", "checkpoint.ckpt", "data/start.npz", "data/end.npz", "data/test.npz",
+    for f in ("summary.json", "report.md", "checkpoint.ckpt", "data/start.npz", "data/end.npz",
               "data/mse.npz", "data/weights_end.npz", "data/params.npz", "figures/follow_learning.png",
               "figures/follow_spikes.png"):
         assert (out / f).exists(), f

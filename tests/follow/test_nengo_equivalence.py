@@ -16,7 +16,7 @@ from neurorl.follow.nengo_ref import run_nengo_follow  # noqa: E402
 
 from .helpers import small_config, simulate_config  # noqa: E402
 
-pytestmark = pytest.mark.reference
+pytestmark = [pytest.mark.reference, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("clamp", [True, False])

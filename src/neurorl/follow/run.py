@@ -56,10 +56,17 @@ def chunk_fn(cfg: FollowConfig, proto, sched: Schedule, length: int, n_raster: i
     return jax.jit(run, donate_argnums=(0,))
 
 
+def _compile_key(cfg: FollowConfig) -> FollowConfig:
+    """The config with fields that do not enter the compiled step zeroed, so runs that differ only in seeds,
+    duration (the gates use ``Schedule``) or bookkeeping share one compiled chunk function."""
+    return dataclasses.replace(cfg, seed_input=0, seed_ff=0, seed_rec=0, seed_net=0, test_seed=0, duration=0.0,
+                               chunk_seconds=0.0, test_duration=0.0, test_protocol="zero", record_neurons=0)
+
+
 def simulate(cfg: FollowConfig, params: dict, state: dict, proto, arrays: dict, sched: Schedule,
              n0: int, length: int, n_raster: int = 0):
     """Run one chunk; returns (state, records as numpy, spike counts as numpy)."""
-    fn = chunk_fn(cfg, proto, sched, int(length), int(n_raster))
+    fn = chunk_fn(_compile_key(cfg), proto, sched, int(length), int(n_raster))
     state, recs, counts = fn(state, jnp.int32(n0), params, arrays)
     recs = jax.tree_util.tree_map(np.asarray, recs)
     return state, recs, tuple(np.asarray(c) for c in counts)
