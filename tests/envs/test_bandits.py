@@ -118,8 +118,9 @@ def test_family_distributions():
     np.testing.assert_allclose(cor.sum(1), 1.0, atol=1e-5)
     # meta_rl.md §2.3: E[max(p, 1-p)] = ln 2 = 0.693 for u1/(u1+u2)
     assert abs(cor.max(1).mean() - np.log(2)) < 0.005
-    cor5 = draw("independent", num_arms=5)
+    cor5 = draw("correlated", num_arms=5)  # N-armed variant
     assert cor5.shape == (20000, 5)
+    np.testing.assert_allclose(cor5.sum(1), 1.0, atol=1e-5)
     inf = draw("informative")
     target = inf[:, :10].argmax(1)
     np.testing.assert_allclose(inf[:, 10], 0.1 * (target + 1), atol=1e-6)  # §1.1 cue = 0.1 x target index
