@@ -56,19 +56,27 @@ class Job:
     seeds: int
     point: dict  # grid key -> value text, e.g. {"a2c.gamma": "0.9"}
     overrides: tuple  # base overrides + this point's overrides, "--config.key=value"
+    seed_start: int = 0  # this job trains the point's seeds seed_start .. seed_start + seeds - 1
+    point_id: str = ""  # the grid point's id (= job_id unless its seeds are split over several jobs)
 
     def config(self):
         from neurorl.rl.presets import get_preset
 
-        return apply_overrides(get_preset(self.preset), list(self.overrides) + [f"--config.run.seeds={self.seeds}"])
+        cfg = apply_overrides(get_preset(self.preset), list(self.overrides) + [f"--config.run.seeds={self.seeds}"])
+        if self.seed_start:
+            # The trainer gives seed i the key PRNGKey(agent.random_seed + i): shifting the base seed
+            # makes this block train exactly the seeds it would have had in one vmapped job.
+            cfg = apply_overrides(cfg, [f"--config.agent.random_seed={cfg.agent.random_seed + self.seed_start}"])
+        return cfg
 
     def to_dict(self) -> dict:
         return {"job_id": self.job_id, "preset": self.preset, "seeds": self.seeds, "point": dict(self.point),
-                "overrides": list(self.overrides)}
+                "overrides": list(self.overrides), "seed_start": self.seed_start, "point_id": self.point_id or self.job_id}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Job":
-        return cls(d["job_id"], d["preset"], int(d["seeds"]), dict(d["point"]), tuple(d["overrides"]))
+        return cls(d["job_id"], d["preset"], int(d["seeds"]), dict(d["point"]), tuple(d["overrides"]),
+                   int(d.get("seed_start", 0)), d.get("point_id", d["job_id"]))
 
 
 def _normalise_key(key: str) -> str:
@@ -101,8 +109,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-")[:40]
 
 
-def plan_jobs(experiment: str, seeds: int, grid: dict[str, list[str]], base_overrides: Sequence[str] = ()) -> list[Job]:
-    """One job per grid point (cartesian product, in the order the keys were given).
+def plan_jobs(experiment: str, seeds: int, grid: dict[str, list[str]], base_overrides: Sequence[str] = (),
+              seeds_per_job: int | None = None) -> list[Job]:
+    """One job per grid point (cartesian product, in the order the keys were given), or, with
+    ``seeds_per_job`` < ``seeds``, one job per block of that many seeds of each grid point.
 
     Every job's config is built and validated here, so an unknown key or a bad value fails before
     anything runs.
@@ -111,6 +121,9 @@ def plan_jobs(experiment: str, seeds: int, grid: dict[str, list[str]], base_over
 
     if seeds < 1:
         raise SweepError(f"--seeds must be >= 1, got {seeds}")
+    if seeds_per_job is not None and seeds_per_job < 1:
+        raise SweepError(f"--seeds-per-job must be >= 1, got {seeds_per_job}")
+    block = min(seeds, seeds_per_job or seeds)
     try:
         get_preset(experiment)
     except KeyError as e:
@@ -122,12 +135,15 @@ def plan_jobs(experiment: str, seeds: int, grid: dict[str, list[str]], base_over
         point = dict(zip(keys, values))
         overrides = tuple(base + [f"--config.{k}={v}" for k, v in point.items()])
         name = "_".join(f"{k.rsplit('.', 1)[-1]}-{v}" for k, v in point.items())
-        job = Job(f"p{i:03d}" + (f"_{_slug(name)}" if name else ""), experiment, seeds, point, overrides)
-        try:
-            job.config()
-        except ConfigError as e:
-            raise SweepError(f"grid point {point}: {e}") from None
-        jobs.append(job)
+        pid = f"p{i:03d}" + (f"_{_slug(name)}" if name else "")
+        for start in range(0, seeds, block):
+            jid = pid if block == seeds else f"{pid}_s{start:03d}"
+            job = Job(jid, experiment, min(block, seeds - start), point, overrides, start, pid)
+            try:
+                job.config()
+            except ConfigError as e:
+                raise SweepError(f"grid point {point}: {e}") from None
+            jobs.append(job)
     return jobs
 
 
@@ -139,6 +155,7 @@ class Sweep:
     grid: dict
     base_overrides: list
     jobs: list[Job]
+    seeds_per_job: int | None = None
 
     @property
     def jobs_dir(self) -> Path:
@@ -155,11 +172,12 @@ class Sweep:
 
     def plan_dict(self) -> dict:
         return {"experiment": self.experiment, "seeds": self.seeds, "grid": self.grid,
-                "base_overrides": self.base_overrides, "jobs": [j.to_dict() for j in self.jobs]}
+                "base_overrides": self.base_overrides, "seeds_per_job": self.seeds_per_job,
+                "jobs": [j.to_dict() for j in self.jobs]}
 
 
 def create_sweep(experiment: str, *, seeds: int, grid: dict[str, list[str]], out: str | Path | None = None,
-                 base_overrides: Sequence[str] = (), resume: bool = False) -> Sweep:
+                 base_overrides: Sequence[str] = (), resume: bool = False, seeds_per_job: int | None = None) -> Sweep:
     """Plan a sweep and write ``sweep.json``; with ``resume`` reopen an existing sweep folder.
 
     Resuming checks that the plan is the same (experiment, seeds, grid, overrides): a resumed sweep
@@ -168,16 +186,18 @@ def create_sweep(experiment: str, *, seeds: int, grid: dict[str, list[str]], out
     from neurorl.utils.provenance import provenance
     from neurorl.utils.runs import DEFAULT_ROOT, _timestamp
 
-    jobs = plan_jobs(experiment, seeds, grid, base_overrides)
+    if seeds_per_job is not None and seeds_per_job >= seeds:
+        seeds_per_job = None  # one job per point
+    jobs = plan_jobs(experiment, seeds, grid, base_overrides, seeds_per_job)
     path = Path(out) if out is not None else DEFAULT_ROOT / "sweeps" / f"{experiment}-{_timestamp()}"
-    sweep = Sweep(path, experiment, seeds, {k: list(v) for k, v in grid.items()}, list(base_overrides), jobs)
+    sweep = Sweep(path, experiment, seeds, {k: list(v) for k, v in grid.items()}, list(base_overrides), jobs, seeds_per_job)
     plan_path = path / PLAN
     if plan_path.exists():
         if not resume:
             raise SweepError(f"{path} already holds a sweep; pass --resume to continue it or choose another --out")
         old = json.loads(plan_path.read_text())
         new = sweep.plan_dict()
-        for k in ("experiment", "seeds", "grid", "base_overrides"):
+        for k in ("experiment", "seeds", "grid", "base_overrides", "seeds_per_job"):
             if old.get(k) != new[k]:
                 raise SweepError(f"cannot resume {path}: its {k} is {old.get(k)!r}, this command asks for {new[k]!r}")
         return sweep
@@ -195,7 +215,7 @@ def open_sweep(path: str | Path) -> Sweep:
         raise SweepError(f"{path} is not a sweep folder ({PLAN} missing)")
     d = json.loads((path / PLAN).read_text())
     return Sweep(path, d["experiment"], int(d["seeds"]), d["grid"], d["base_overrides"],
-                 [Job.from_dict(j) for j in d["jobs"]])
+                 [Job.from_dict(j) for j in d["jobs"]], d.get("seeds_per_job"))
 
 
 # ------------------------------------------------------------------------------------------ one job
@@ -347,15 +367,25 @@ def aggregate(sweep: Sweep, *, write: bool = True) -> dict:
     Jobs without a result yet are listed as pending.
     """
     rows, pending = [], []
-    for job in sweep.jobs:
-        p = sweep.job_dir(job) / RESULT
-        if not p.exists():
-            pending.append(job.job_id)
+    by_point: dict[str, list[Job]] = {}
+    for job in sweep.jobs:  # seed blocks of one grid point are merged (in seed order)
+        by_point.setdefault(job.point_id or job.job_id, []).append(job)
+    for pid, jobs in by_point.items():
+        missing = [j.job_id for j in jobs if not (sweep.job_dir(j) / RESULT).exists()]
+        if missing:
+            pending += missing
             continue
-        r = json.loads(p.read_text())
-        stats = {m: _mean_sd(v) for m, v in r["metrics"].items()}
-        rows.append({"job_id": job.job_id, "point": job.point, "label": _point_label(job.point), "seeds": job.seeds,
-                     "stats": stats, "per_seed": r["metrics"], "params_sha256": r["params_sha256"]})
+        per_seed: dict[str, list[float]] = {}
+        digests = []
+        for j in sorted(jobs, key=lambda j: j.seed_start):
+            r = json.loads((sweep.job_dir(j) / RESULT).read_text())
+            for m, v in r["metrics"].items():
+                per_seed.setdefault(m, []).extend(v)
+            digests.append(r["params_sha256"])
+        stats = {m: _mean_sd(v) for m, v in per_seed.items()}
+        rows.append({"job_id": pid, "point": jobs[0].point, "label": _point_label(jobs[0].point),
+                     "seeds": sum(j.seeds for j in jobs), "jobs": [j.job_id for j in jobs], "stats": stats,
+                     "per_seed": per_seed, "params_sha256": digests[0] if len(digests) == 1 else digests})
     metrics = sorted({m for r in rows for m in r["stats"]})
     best = {}
     for m in metrics:
@@ -393,7 +423,7 @@ def table_metrics(summary: dict) -> list[str]:
 def summary_markdown(summary: dict) -> str:
     cols = table_metrics(summary)
     lines = [f"# Sweep: {summary['experiment']}", "",
-             f"{summary['seeds']} seed(s) per grid point, vmapped in one compiled program per point; "
+             f"{summary['seeds']} seed(s) per grid point, vmapped in one compiled program per job; "
              "values are mean ± sd across seeds (sd with ddof=1) at the end of training.", "",
              "| grid point | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for r in summary["rows"]:

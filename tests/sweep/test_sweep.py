@@ -33,6 +33,25 @@ def test_parse_grid_and_plan():
     assert cfg.run.seeds == 3 and cfg.a2c.gamma == 0.8 and cfg.optim.learning_rate == 3e-4 and cfg.a2c.num_updates == 4
 
 
+def test_seed_blocks_train_the_same_seeds_and_aggregate_per_point(tmp_path):
+    jobs = sw.plan_jobs("bandit-independent", 5, {"a2c.gamma": ["0.8", "0.9"]}, TINY, seeds_per_job=2)
+    assert [(j.job_id, j.seed_start, j.seeds) for j in jobs[:3]] == [
+        ("p000_gamma-0.8_s000", 0, 2), ("p000_gamma-0.8_s002", 2, 2), ("p000_gamma-0.8_s004", 4, 1)]
+    base = jobs[0].config().agent.random_seed
+    assert [j.config().agent.random_seed for j in jobs[:3]] == [base, base + 2, base + 4]  # seed i -> base + i
+    assert {j.point_id for j in jobs} == {"p000_gamma-0.8", "p001_gamma-0.9"}
+    # aggregation merges the blocks of a point in seed order (fake results: no training needed)
+    sweep = sw.create_sweep("bandit-independent", seeds=5, grid={"a2c.gamma": ["0.8", "0.9"]}, out=tmp_path / "s",
+                            base_overrides=TINY, seeds_per_job=2)
+    for j in sweep.jobs:
+        vals = [float(j.seed_start + i) for i in range(j.seeds)]
+        sw.atomic_write_json(sweep.job_dir(j) / sw.RESULT, {"metrics": {"train/reward_per_step": vals}, "params_sha256": j.job_id})
+    s = sw.aggregate(sweep, write=False)
+    assert [r["per_seed"]["train/reward_per_step"] for r in s["rows"]] == [[0.0, 1.0, 2.0, 3.0, 4.0]] * 2
+    assert s["rows"][0]["seeds"] == 5 and s["rows"][0]["stats"]["train/reward_per_step"][0] == 2.0
+    assert sw.open_sweep(sweep.path).seeds_per_job == 2
+
+
 @pytest.mark.parametrize("items, match", [
     (["a2c.gamma"], "key=v1,v2"),
     (["a2c.gamma=0.8,0.8"], "repeated"),

@@ -40,6 +40,8 @@ def sweep_cmd(
     max_retries: int = typer.Option(3, min=0, help="Ray: retries of a job whose worker died (each resumes from its checkpoint)."),
     cluster_cpus: Optional[int] = typer.Option(None, min=1, help="Ray: CPUs of the local cluster started for this sweep (default: all)."),
     processes: int = typer.Option(0, min=0, help="Local: run each job in its own subprocess, N at a time (0: in this process)."),
+    seeds_per_job: Optional[int] = typer.Option(None, min=1, help="Split each grid point's seeds into jobs of this many "
+                                                "(default: all seeds of a point vmapped in one job)."),
     json_out: bool = typer.Option(False, "--json", help="Print the aggregated summary as one JSON object."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ):
@@ -62,10 +64,10 @@ def sweep_cmd(
             if old.experiment != experiment:
                 _fail(f"{out} is a sweep of {old.experiment!r}, not {experiment!r}")
             sweep = sw.create_sweep(experiment, seeds=old.seeds, grid=old.grid, out=out,
-                                    base_overrides=old.base_overrides, resume=True)
+                                    base_overrides=old.base_overrides, resume=True, seeds_per_job=old.seeds_per_job)
         else:
             sweep = sw.create_sweep(experiment, seeds=seeds or 1, grid=sw.parse_grid(grid or []), out=out,
-                                    base_overrides=base, resume=resume)
+                                    base_overrides=base, resume=resume, seeds_per_job=seeds_per_job)
     except sw.SweepError as e:
         _fail(str(e))
     done = len(sweep.jobs) - len(sweep.pending())
