@@ -53,11 +53,11 @@ def test_cli_resume_and_continue(tmp_path):
               "figures/follow_spikes.png"):
         assert (out / f).exists(), f
     # resuming a finished run recomputes nothing and gives the same per-trial record
-    s2 = reproduce("vanderpol", out=out, continue_from=None, **kw)
+    s2 = reproduce("vanderpol", out=out, continue_from=None, figures=False, **kw)
     assert (out / "mse_per_period.csv").read_text() == rows1
     assert s2["mse_last_100s"] == s1["mse_last_100s"]
     # continue from the learned weights with a new input seed
-    s3 = reproduce("vanderpol", out=tmp_path / "b", continue_from=out, **kw)
+    s3 = reproduce("vanderpol", out=tmp_path / "b", continue_from=out, figures=False, **kw)
     assert s3["config"]["seed_input"] == 3
     info = json.loads((tmp_path / "b" / "run.json").read_text())
     assert info["continued_from"] == str(out)

@@ -36,7 +36,8 @@ def _config_from_json(d: dict):
 
 
 def reproduce(kind: str, *, duration: float | None, neurons: int | None, out: Path | None, resume: bool,
-              continue_from: Path | None, input_seed: int | None, overrides: list[str], quiet: bool) -> dict:
+              continue_from: Path | None, input_seed: int | None, overrides: list[str], quiet: bool,
+              figures: bool = True) -> dict:
     from neurorl.analysis.follow import plot_follow_run
     from neurorl.follow.network import arm_config, vanderpol_config
     from neurorl.follow.run import run_follow
@@ -80,7 +81,7 @@ def reproduce(kind: str, *, duration: float | None, neurons: int | None, out: Pa
     if continue_from is not None:
         run.update_info(continued_from=str(continue_from))
     summary = run_follow(cfg, run, resume=resume, quiet=quiet, initial_weights=weights)
-    summary["figures"] = [str(p) for p in plot_follow_run(run.path)]
+    summary["figures"] = [str(p) for p in plot_follow_run(run.path)] if figures else []
     summary["wall_s"] = time.perf_counter() - t0
     summary["run_dir"] = str(run.path)
     summary["config"] = {"plant": cfg.plant, "n_ff": cfg.n_ff, "n_rec": cfg.n_rec, "duration": cfg.duration,
