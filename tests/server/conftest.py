@@ -54,5 +54,5 @@ def fake_server(tmp_path):
 def client(fake_server):
     from neurorl.client import Client
 
-    with Client(fake_server, timeout=30) as c:
+    with Client(fake_server, timeout=600) as c:
         yield c

@@ -144,3 +144,35 @@ def test_agent_act_and_play(client, trained_agent):
     ep = client.play("a1", seed=1, greedy=False)
     assert ep["steps"] == 100 and len(ep["probs"]) == 100 and len(ep["values"]) == 100
     assert ep["total_reward"] == pytest.approx(sum(ep["rewards"]))
+
+
+def test_concurrent_sessions_are_independent(client, fake_server):
+    """Threads stepping their own sessions at once see exactly what a lone session with the same seed sees."""
+    import threading
+
+    from neurorl.client import Client
+
+    def run(c, seed):
+        sid = c.create_session(BANDIT, seed=seed)["session_id"]
+        c.reset(sid)
+        rewards = [c.step_env(sid, [t % 2])["reward"][0] for t in range(15)]
+        c.close_session(sid)
+        return rewards
+
+    expected = {s: run(client, s) for s in range(4)}
+    got, errors = {}, []
+
+    def worker(seed):
+        try:
+            with Client(fake_server, timeout=600) as c:
+                got[seed] = run(c, seed)
+        except Exception as e:
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and got == expected
+    assert len({tuple(v) for v in expected.values()}) > 1  # different seeds, different episodes
