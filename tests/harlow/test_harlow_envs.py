@@ -313,3 +313,22 @@ def test_gif_export(tmp_path):
         assert im.n_frames == 6
     with pytest.raises(ValueError, match="gif or .mp4"):
         save_episode(frames, tmp_path / "ep.avi")
+
+
+def test_play_harlow_from_stdin(tmp_path):
+    from typer.testing import CliRunner
+
+    from neurorl.cli import app
+    from neurorl.experiments import load_all
+
+    load_all()
+    # 3 moves left then 6 right visit every offset the cross can start at (1-3 cells either side)
+    moves = "\n".join(["a"] * 3 + ["x"] + ["d"] * 6) + "\nq\n"
+    res = CliRunner().invoke(app, ["play", "harlow", "--seed", "1"], input=moves)
+    assert res.exit_code == 0, res.output
+    assert "unknown move 'x'" in res.output and "quit" in res.output
+    assert "fixated: +0.2" in res.output
+    img = tmp_path / "screen.png"
+    res = CliRunner().invoke(app, ["play", "harlow", "--visual", "--image", str(img)], input="a\nd\nq\n")
+    assert res.exit_code == 0, res.output
+    assert img.exists() and "[" in res.output
