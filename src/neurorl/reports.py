@@ -132,7 +132,8 @@ def _follow_rows(run_dir: Path, info: dict) -> list[dict]:
     if not p.exists():
         return []
     s = json.loads(p.read_text())
-    c, t, test = s.get("config", {}), s.get("timing", {}), s.get("test") or {}
+    c = {**(info.get("config") or {}), **(s.get("config") or {})}  # run.json holds the full FollowConfig
+    t, test = s.get("timing", {}), s.get("test") or {}
     rows = [{"quantity": f"error MSE first/last 100 s ({c.get('n_ff', '?')}+{c.get('n_rec', '?')} neurons, "
                          f"{c.get('duration', 0):g} s; target >= 10)",
              "ours": f"{s['mse_err_p_ratio_first_over_last']:.3g}", "published": "error falls over learning (Fig 2/4)",
