@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
-import numpy as np
 
 from neurorl.follow.inputs import build_protocol
 from neurorl.follow.network import Schedule, build_network, init_state, materialize_weights, to_device, vanderpol_config

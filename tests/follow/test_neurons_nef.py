@@ -7,7 +7,7 @@ import pytest
 
 from neurorl.follow.nef import (Ensemble, EnsembleSpec, decoders_for, default_n_eval_points, hypersphere_ball,
                                 hypersphere_surface, make_ensemble, solve_lstsq_l2)
-from neurorl.follow.neurons import LIFParams, gain_bias, lif_rate, lif_step
+from neurorl.follow.neurons import gain_bias, lif_rate, lif_step
 
 
 def _simulate_rates(J, seconds=2.0, dt=0.001):

@@ -25,10 +25,9 @@ written. Semantics switch (follow.md §4):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
