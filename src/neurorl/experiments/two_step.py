@@ -486,7 +486,7 @@ def reproduce_episodic_two_step_cmd(
 # =====================================================================================================
 def harlow_episodic_preset(**a2c) -> TrainConfig:
     # §3.3 (BKHMSI Harlow 1D): γ 0.91, β_v 0.4, β_e 0.001 (we anneal 0.01 -> 0), unroll 20 (we use 50)
-    base = dict(num_envs=32, unroll_length=50, num_updates=3000, gamma=0.91, gae_lambda=1.0, value_coef=0.4,
+    base = dict(num_envs=16, unroll_length=50, num_updates=10000, gamma=0.91, gae_lambda=1.0, value_coef=0.4,
                 entropy_start=0.01, entropy_end=0.0)
     base.update(a2c)
     return TrainConfig(
@@ -631,8 +631,8 @@ def reproduce_harlow_episodic(*, seeds: int, episodes: int, out: Path | None, ov
 @reproduce_app.command("harlow-episodic", context_settings=EXTRA)
 def reproduce_harlow_episodic_cmd(
     ctx: typer.Context,
-    seeds: int = typer.Option(2, min=1, help="Seeds, trained together (vmapped)."),
-    episodes: int = typer.Option(250, min=1, help="Evaluation blocks per seed and condition."),
+    seeds: int = typer.Option(1, min=1, help="Seeds, trained together (vmapped)."),
+    episodes: int = typer.Option(200, min=1, help="Evaluation blocks per seed and condition."),
     out: Path = typer.Option(None, help="Run folder."),
     resume: bool = typer.Option(False, help="Resume the run in --out."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
