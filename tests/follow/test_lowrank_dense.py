@@ -36,11 +36,12 @@ def test_auto_choice_and_random_init_needs_dense():
     assert not small_config().use_dense
     with pytest.raises(ValueError, match="low rank"):
         small_config(random_init_sd=1e-4, weights="lowrank")
-    params = to_device(build_network(cfg), np.float32)
-    st = init_state(cfg, params)
+    cfg32 = small_config(random_init_sd=1e-4, n_ff=150, dtype="float32")
+    st = init_state(cfg32, to_device(build_network(cfg32), np.float32))
     assert st["weights"].shape == (150, 300) and float(np.abs(st["weights"]).max()) > 0
+    plain = small_config(dtype="float32")
     with pytest.raises(ValueError, match="shape"):
-        init_state(small_config(), to_device(build_network(small_config()), np.float32), weights=np.zeros((3, 3)))
+        init_state(plain, to_device(build_network(plain), np.float32), weights=np.zeros((3, 3)))
 
 
 def test_config_validation():
