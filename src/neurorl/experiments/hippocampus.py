@@ -212,8 +212,6 @@ def cueing_demo(n_patterns: int = 10, epochs: int = 5, updates: int = 400, seed:
     """
     from dataclasses import replace as _replace
 
-    import jax
-
     from neurorl.envs.hippocampus_recall import HippocampusRecall
     from neurorl.hippocampus.experiment import random_patterns
     from neurorl.hippocampus.model import HippocampusModel

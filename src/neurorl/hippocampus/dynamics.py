@@ -15,7 +15,7 @@ import jax.numpy as jnp
 
 from neurorl.hippocampus import layers as L
 from neurorl.hippocampus import learning as LR
-from neurorl.hippocampus.network import Net, UnitVars
+from neurorl.hippocampus.network import Net
 from neurorl.hippocampus.params import (
     CA1_N,
     CA1_POOL_SIZE,
