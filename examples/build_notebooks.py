@@ -74,11 +74,13 @@ ax.set_xlabel("update"); ax.set_ylabel("reward per trial (training)"); ax.legend
 
 EPISODES = 64 if QUICK else 2000
 params_list = [jax.tree_util.tree_map(lambda x: x[s], res.params) for s in range(SEEDS)]
-ev = evaluate_bandit(res.env, res.env_params, res.net, params_list, episodes=EPISODES, seed=2024, greedy=False)
+# Baselines include the exact Bayes-optimal DP and the Gittins table (slow to build): skipped in quick mode.
+ev = evaluate_bandit(res.env, res.env_params, res.net, params_list, episodes=EPISODES, seed=2024, greedy=False,
+                     baselines=not QUICK)
 print(f"{'policy':16s} {'regret/100 trials':>18s} {'reward/trial':>13s}")
 for i, a in enumerate(ev["agents"]):
     print(f"{'meta-RL seed ' + str(i):16s} {a['regret']:18.2f} {a['reward_per_trial']:13.3f}")
-for name, b in ev["baselines"].items():
+for name, b in ev.get("baselines", {}).items():
     print(f"{name:16s} {b['regret']:18.2f} {b['reward_per_trial']:13.3f}")'''),
     new_markdown_cell("## 3. Analyse: cumulative regret, actions across tasks, hidden state"),
     new_code_cell('''fig, ax = plt.subplots(figsize=(5, 3))
