@@ -79,7 +79,9 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     """Stop after 2 of 4 chunks, resume: parameters equal an uninterrupted run's, bit for bit."""
     cfg = small_cfg(num_updates=40, num_envs=8, unroll_length=20)
     cfg = TrainConfig(**{**cfg.__dict__, "run": RunConfig(seeds=1, chunk_updates=10, eval_every_updates=0)})
-    full = train(cfg, RunDir.create("a", cfg, path=tmp_path / "full"), quiet=True)
+    full_cfg = TrainConfig(**{**cfg.__dict__, "run": RunConfig(seeds=1, chunk_updates=10, eval_every_updates=0, tensorboard=True)})
+    full = train(full_cfg, RunDir.create("a", full_cfg, path=tmp_path / "full"), quiet=True)
+    assert list((tmp_path / "full" / "tensorboard").glob("events.out.tfevents.*")), "optional TensorBoard event file"
     part_run = RunDir.create("b", cfg, path=tmp_path / "part")
     train(cfg, part_run, quiet=True, stop_after_updates=20)
     assert len(part_run.metrics("metrics.csv").read()) == 2
