@@ -40,6 +40,7 @@ NUM_ACTIONS = 2
 OBJ_OFFSET_UNITS = 3            # objects 3 saccade units from the centre (1-D task: centre +-3, §3.1)
 _START_SHIFTS = (-3, -2, -1, 1, 2, 3)  # the gaze starts 1-3 units off the cross (§3.1 "Episode start")
 TRAIN, TEST = 0, 1
+BANK_SEED, BANK_SIZE = 0, 5000  # the default object set (4000 train + 1000 test), pre-rendered once
 
 
 # ---------------------------------------------------------------------------- object images
@@ -144,6 +145,7 @@ class HarlowVisual(environment.Environment[HarlowVisualState, HarlowVisualParams
         self.obj_size = max(6, round(12 * self.size / 32))       # object image side
         self.world_w = self.size + 2 * self.gaze_range * self.unit
         self._cross = self._cross_canvas()
+        self._bank = None  # (BANK_SIZE, S, S, 3) images of the default object set, rendered on first use
 
     @property
     def default_params(self) -> HarlowVisualParams:
@@ -212,7 +214,21 @@ class HarlowVisual(environment.Environment[HarlowVisualState, HarlowVisualParams
         first = jax.random.randint(k1, (), 0, n)
         other = jnp.mod(first + jax.random.randint(k2, (), 1, n), n)  # distinct from `first`
         ids = (lo + jnp.stack([first, other])).astype(jnp.int32)
-        return ids, object_images(ids, params.object_seed, self.obj_size)
+        # gymnax's step computes a reset at every step (auto-reset), so drawing the images there would
+        # cost two supersampled renders per step. The default object set is rendered once into a bank
+        # (first use) and gathered; other seeds or larger sets fall back to rendering. The predicate
+        # depends on params only (unbatched under vmap), so lax.cond stays a real branch.
+        use_bank = (params.object_seed == BANK_SEED) & (n_train + n_test <= BANK_SIZE)
+        bank = self._object_bank()
+        images = jax.lax.cond(use_bank, lambda i: bank[jnp.clip(i, 0, BANK_SIZE - 1)],
+                              lambda i: object_images(i, params.object_seed, self.obj_size), ids)
+        return ids, images
+
+    def _object_bank(self) -> jax.Array:
+        if self._bank is None:
+            with jax.ensure_compile_time_eval():  # concrete even when first used inside a jit trace
+                self._bank = np.asarray(object_images(jnp.arange(BANK_SIZE), BANK_SEED, self.obj_size))
+        return jnp.asarray(self._bank)
 
     def reset_env(self, key: jax.Array, params: HarlowVisualParams):
         k_gaze, k_obj, k_side = jax.random.split(key, 3)
