@@ -179,7 +179,8 @@ def train(cfg: TrainConfig, run: RunDir, *, resume: bool = False, quiet: bool = 
     params = state.params
     save_agent(run.path / AGENT, params, cfg)
     steps_done_this_call = max(done_updates, 1) * steps_per_update
-    sps = (r.seeds * steps_done_this_call / train_seconds) if train_seconds > 0 else float("nan")
+    # With a single chunk there is no compile-free call to time: fall back to the time including compilation.
+    sps = r.seeds * steps_done_this_call / (train_seconds if train_seconds > 0 else max(compile_seconds, 1e-9))
     run.update_info(updates_done=done_updates, compile_seconds=compile_seconds, train_seconds=train_seconds,
                     steps_per_second=sps)
     return TrainResult(run, params, net, env, env_params, cfg, compile_seconds, train_seconds,
