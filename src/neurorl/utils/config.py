@@ -104,32 +104,25 @@ def _normalise_key(key: str) -> str:
     return key.replace("-", "_")
 
 
+def _split_key(cfg: Any, key: str) -> tuple[str, str]:
+    """First component of a dotted key, checked against ``cfg``'s fields (and that it is a section if more follows)."""
+    head, _, rest = key.partition(".")
+    if head not in _field_map(cfg):
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(config_keys(cfg))}")
+    if rest and not dataclasses.is_dataclass(getattr(cfg, head)):
+        raise ConfigError(f"{head!r} is not a section; valid keys: {', '.join(config_keys(cfg))}")
+    return head, rest
+
+
 def set_path(cfg: Any, key: str, value: Any) -> Any:
     """Return a copy of ``cfg`` with the dotted ``key`` replaced by ``value`` (already typed)."""
-    head, _, rest = key.partition(".")
-    fields = _field_map(cfg)
-    if head not in fields:
-        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(config_keys(cfg))}")
-    if rest:
-        sub = getattr(cfg, head)
-        if not dataclasses.is_dataclass(sub):
-            raise ConfigError(f"{head!r} is not a section; valid keys: {', '.join(config_keys(cfg))}")
-        return dataclasses.replace(cfg, **{head: set_path(sub, rest, value)})
-    return dataclasses.replace(cfg, **{head: value})
+    head, rest = _split_key(cfg, key)
+    return dataclasses.replace(cfg, **{head: set_path(getattr(cfg, head), rest, value) if rest else value})
 
 
 def _field_type(cfg: Any, key: str) -> Any:
-    head, _, rest = key.partition(".")
-    fields = _field_map(cfg)
-    if head not in fields:
-        raise ConfigError(f"unknown config key {key!r}; valid keys: {', '.join(config_keys(cfg))}")
-    if rest:
-        sub = getattr(cfg, head)
-        if not dataclasses.is_dataclass(sub):
-            raise ConfigError(f"{head!r} is not a section; valid keys: {', '.join(config_keys(cfg))}")
-        return _field_type(sub, rest)
-    hints = typing.get_type_hints(type(cfg))
-    return hints[head]
+    head, rest = _split_key(cfg, key)
+    return _field_type(getattr(cfg, head), rest) if rest else typing.get_type_hints(type(cfg))[head]
 
 
 def apply_overrides(cfg: Any, overrides: Iterable[str]) -> Any:
