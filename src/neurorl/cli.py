@@ -142,7 +142,10 @@ def eval_cmd(
         _fail(str(e))
     family = loaded.cfg.family
     evaluator = AGENT_EVALUATORS.get(family, AGENT_EVALUATORS.get("generic"))
-    metrics = evaluator(loaded, episodes=episodes, seed=seed, greedy=greedy, seed_index=seed_index, dump=dump)
+    try:
+        metrics = evaluator(loaded, episodes=episodes, seed=seed, greedy=greedy, seed_index=seed_index, dump=dump)
+    except ValueError as e:  # options this family's evaluator does not support
+        _fail(str(e))
     metrics = {"agent": agent, "family": family, "episodes": episodes, "greedy": greedy, **metrics}
     if json_out:
         print(json.dumps(metrics))

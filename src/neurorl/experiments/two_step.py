@@ -24,6 +24,7 @@ import typer
 from neurorl.cli_registry import agent_evaluator, plotter, reproduce_app
 from neurorl.rl.config import A2CConfig, AgentConfig, EnvConfig, OptimConfig, RunConfig, TrainConfig
 from neurorl.rl.presets import register_preset
+from neurorl.rl.trainer import register_network
 
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -345,6 +346,25 @@ def evaluate_episodic_two_step(env, env_params, net, params, *, episodes: int, s
 register_preset(episodic_two_step_preset())
 
 
+@register_network("two-step-episodic")
+def _episodic_two_step_builder(cfg: TrainConfig, env, env_params):
+    return episodic_network(env, env_params, cfg.agent.num_lstm_units)
+
+
+@agent_evaluator("two-step-episodic")
+def episodic_two_step_agent_evaluator(agent, *, episodes: int, seed: int, greedy: bool, seed_index: int = 0,
+                                      dump=None) -> dict:
+    """`neurorl eval` of an episodic two-step agent: episodic stay probabilities, cued vs uncued reward."""
+    if greedy or dump is not None:
+        raise ValueError("the episodic two-step evaluator samples actions and writes no dump; drop --greedy/--dump")
+    s = evaluate_episodic_two_step(agent.env, agent.env_params, agent.net, agent.seed_params(seed_index),
+                                   episodes=episodes, seed=seed)
+    from neurorl.analysis.two_step import PUBLISHED_EPISODIC_STAY
+
+    s["published_episodic_stay"] = dict(zip(("R-C", "R-U", "U-C", "U-U"), PUBLISHED_EPISODIC_STAY))
+    return s
+
+
 def plot_cued_uncued(groups: dict, path: Path, ylabel: str, title: str, chance: float | None = None) -> list[Path]:
     """Bars of {condition: {"cued": [per seed], "uncued": [per seed]}} with per-seed dots."""
     import matplotlib
@@ -513,6 +533,21 @@ def harlow_episodic_network(env, env_params, hidden: int, retrieval: bool = True
                                capacity=2 * env_params.num_tasks, kernel="cosine", threshold=0.99,
                                retrieval=retrieval, replace_similar=True, memory_scope="episode",
                                lstm_reset_index=FLAG_INDEX)
+
+
+@register_network("harlow-episodic")
+def _harlow_episodic_builder(cfg: TrainConfig, env, env_params):
+    return harlow_episodic_network(env, env_params, cfg.agent.num_lstm_units)
+
+
+@agent_evaluator("harlow-episodic")
+def harlow_episodic_agent_evaluator(agent, *, episodes: int, seed: int, greedy: bool, seed_index: int = 0,
+                                    dump=None) -> dict:
+    """`neurorl eval` of an episodic Harlow agent: accuracy on cued (recurring) vs uncued tasks."""
+    if greedy or dump is not None:
+        raise ValueError("the episodic Harlow evaluator samples actions and writes no dump; drop --greedy/--dump")
+    return evaluate_harlow_episodic(agent.env, agent.env_params, agent.net, agent.seed_params(seed_index),
+                                    episodes=episodes, seed=seed)
 
 
 def evaluate_harlow_episodic(env, env_params, net, params, *, episodes: int, seed: int) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -46,7 +46,28 @@ def make_env(env_cfg):
     raise ValueError(f"unknown environment id {env_cfg.id!r}; neurorl ids: {registry.list_envs()}")
 
 
+# Task families whose agent is not the plain RecurrentActorCritic (e.g. the episodic DND + epLSTM
+# agents) register a builder here, so load_agent / `neurorl eval` rebuild the right network.
+NETWORK_BUILDERS: dict[str, Callable[[TrainConfig, Any, Any], Any]] = {}
+
+
+def register_network(family: str):
+    """Decorator: ``builder(cfg, env, env_params) -> net`` for agents of ``cfg.family == family``."""
+
+    def deco(fn):
+        NETWORK_BUILDERS[family] = fn
+        return fn
+
+    return deco
+
+
 def build_network(cfg: TrainConfig, env, env_params):
+    if cfg.family not in NETWORK_BUILDERS:
+        from neurorl.experiments import load_all  # task modules register their builders on import
+
+        load_all()
+    if cfg.family in NETWORK_BUILDERS:
+        return NETWORK_BUILDERS[cfg.family](cfg, env, env_params)
     num_actions = int(env.action_space(env_params).n)
     encoder_kwargs = ()
     return RecurrentActorCritic(num_actions=num_actions, core=cfg.agent.core, hidden=cfg.agent.num_lstm_units,
