@@ -29,3 +29,15 @@ def test_eval_loads_episodic_two_step_agent(tmp_path):
 
     bad = CliRunner().invoke(app, ["eval", str(out), "--episodes", "8", "--greedy"])
     assert bad.exit_code != 0 and "greedy" in bad.output
+
+
+def test_eval_loads_episodic_harlow_agent(tmp_path):
+    from neurorl.experiments.two_step import reproduce_harlow_episodic
+
+    out = tmp_path / "run"
+    reproduce_harlow_episodic(seeds=1, episodes=8, out=out, overrides=TINY, quiet=True)
+    assert isinstance(load_agent(out).net, EpisodicActorCritic)
+    res = CliRunner().invoke(app, ["eval", str(out), "--episodes", "8", "--json"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.output.strip().splitlines()[-1])
+    assert m["family"] == "harlow-episodic"

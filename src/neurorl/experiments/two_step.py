@@ -244,51 +244,14 @@ def reproduce_two_step_cmd(
 # =====================================================================================================
 # Episodic meta-RL (Ritter et al. 2018): a driver for networks other than the trainer's default
 # =====================================================================================================
-def train_network(cfg: TrainConfig, net, env, env_params, run, *, quiet: bool = False, resume: bool = False):
-    """Train any network with the shared trainer's compiled A2C program (``neurorl.rl.a2c``).
+def _train_shared(cfg: TrainConfig, run, *, quiet: bool, resume: bool):
+    """The shared trainer (``neurorl.rl.trainer.train``); the family's registered builder makes the episodic net."""
+    from neurorl.rl.trainer import train
 
-    ``neurorl.rl.trainer.train`` builds its own ``RecurrentActorCritic``; the episodic agent needs
-    another network, so this is the same chunk loop (progress bar, metrics CSV, atomic checkpoint,
-    resume) around ``compile_train``. The trainer keeps the recurrent carry across updates, so a
-    DND with ``memory_scope="lifetime"`` persists over updates; "episode" clears it at episode starts.
-    """
-    from neurorl.rl.a2c import compile_train, seed_keys
-    from neurorl.rl.trainer import CHECKPOINT, _load_state, _save_state
-    from neurorl.utils.progress import progress_bar
-
-    cfg.validate()
-    v_init, v_chunk = compile_train(cfg, env, env_params, net)
-    a, r = cfg.a2c, cfg.run
-    state = v_init(seed_keys(cfg))
-    done = 0
-    ckpt = run.path / CHECKPOINT
-    if resume and ckpt.exists():
-        state, done = _load_state(ckpt, state)
-    csv = run.metrics("metrics.csv")
-    if done:
-        csv.truncate_after("update", done)
-    compile_s, train_s = None, 0.0
-    with progress_bar(a.num_updates, f"train {cfg.name}", quiet=quiet, completed=done) as bar:
-        while done < a.num_updates:
-            n = min(r.chunk_updates, a.num_updates - done)
-            tc = time.perf_counter()
-            state, m = v_chunk(state, n)
-            m = jax.device_get(m)
-            el = time.perf_counter() - tc
-            if compile_s is None:
-                compile_s = el
-            else:
-                train_s += el
-            done += n
-            for s in range(r.seeds):
-                row = {"update": done, "env_steps": done * a.num_envs * a.unroll_length, "seed": s}
-                row.update({k: float(v[s]) for k, v in m.items()})
-                csv.append(row)
-            _save_state(ckpt, state, done, cfg)
-            bar.set(done, description=f"train {cfg.name} R/step {float(np.nanmean(m['reward_per_step'])):.3f}")
-    steps = done * a.num_envs * a.unroll_length
-    return state.params, {"compile_seconds": compile_s or 0.0, "train_seconds": train_s, "env_steps_per_seed": steps,
-                          "steps_per_second": r.seeds * steps / train_s if train_s > 0 else float("nan")}
+    res = train(cfg, run, resume=resume, quiet=quiet)
+    timing = {"compile_seconds": res.compile_seconds, "train_seconds": res.train_seconds,
+              "env_steps_per_seed": res.env_steps, "steps_per_second": res.steps_per_second}
+    return res, timing
 
 
 def episodic_two_step_preset(**a2c) -> TrainConfig:
@@ -446,7 +409,6 @@ def _episodic_two_step_report(s: dict) -> str:
 def reproduce_episodic_two_step(*, seeds: int, episodes: int, out: Path | None, overrides: list[str], quiet: bool,
                                 resume: bool = False) -> dict:
     from neurorl.rl.presets import get_preset
-    from neurorl.rl.trainer import make_env, save_agent
     from neurorl.utils.config import apply_overrides
     from neurorl.utils.provenance import machine_description
     from neurorl.utils.runs import RunDir
@@ -454,10 +416,8 @@ def reproduce_episodic_two_step(*, seeds: int, episodes: int, out: Path | None, 
     t0 = time.perf_counter()
     cfg = apply_overrides(get_preset("two-step-episodic"), overrides + [f"--config.run.seeds={seeds}"])
     run = RunDir.create("two-step-episodic", cfg, path=out, seed=[cfg.agent.random_seed + i for i in range(seeds)])
-    env, env_params = make_env(cfg.env)
-    net = episodic_network(env, env_params, cfg.agent.num_lstm_units)
-    params, timing = train_network(cfg, net, env, env_params, run, quiet=quiet, resume=resume)
-    save_agent(run.path / "agent.ckpt", params, cfg, {"network": "EpisodicActorCritic"})
+    res, timing = _train_shared(cfg, run, quiet=quiet, resume=resume)
+    env, env_params, net, params = res.env, res.env_params, res.net, res.params
     s = {"seeds": seeds, "episodes": episodes, **timing, "machine": machine_description()}
     for mode, n in (("on", net), ("off", net.clone(retrieval=False))):
         res = [evaluate_episodic_two_step(env, env_params, n, jax.tree_util.tree_map(lambda x: x[i], params),
@@ -637,7 +597,6 @@ def _harlow_episodic_report(s: dict) -> str:
 def reproduce_harlow_episodic(*, seeds: int, episodes: int, out: Path | None, overrides: list[str], quiet: bool,
                               resume: bool = False) -> dict:
     from neurorl.rl.presets import get_preset
-    from neurorl.rl.trainer import make_env, save_agent
     from neurorl.utils.config import apply_overrides
     from neurorl.utils.provenance import machine_description
     from neurorl.utils.runs import RunDir
@@ -645,10 +604,8 @@ def reproduce_harlow_episodic(*, seeds: int, episodes: int, out: Path | None, ov
     t0 = time.perf_counter()
     cfg = apply_overrides(get_preset("harlow-episodic"), overrides + [f"--config.run.seeds={seeds}"])
     run = RunDir.create("harlow-episodic", cfg, path=out, seed=[cfg.agent.random_seed + i for i in range(seeds)])
-    env, env_params = make_env(cfg.env)
-    net = harlow_episodic_network(env, env_params, cfg.agent.num_lstm_units)
-    params, timing = train_network(cfg, net, env, env_params, run, quiet=quiet, resume=resume)
-    save_agent(run.path / "agent.ckpt", params, cfg, {"network": "EpisodicActorCritic"})
+    res, timing = _train_shared(cfg, run, quiet=quiet, resume=resume)
+    env, env_params, net, params = res.env, res.env_params, res.net, res.params
     s = {"seeds": seeds, "episodes": episodes, **timing, "machine": machine_description()}
     for mode, n in (("on", net), ("off", net.clone(retrieval=False))):
         res = [evaluate_harlow_episodic(env, env_params, n, jax.tree_util.tree_map(lambda x: x[i], params),
