@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from neurorl.sweep import RESULT, Job, Sweep, run_job
+from neurorl.sweep import RESULT, Job, Sweep, run_job, use_compilation_cache
 from neurorl.utils.atomic import atomic_write_json
 
 KILL_MARKER = ".killed_once"
@@ -62,8 +62,9 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None, num_gpu
     return ray
 
 
-def _task_body(job_dict: dict, job_dir: str, kill: dict | None) -> dict:
+def _task_body(job_dict: dict, job_dir: str, kill: dict | None, cache_dir: str | None = None) -> dict:
     """What a Ray worker runs for one job (module-level so Ray can pickle it by reference)."""
+    use_compilation_cache(cache_dir)  # jobs of equal shapes: the first compiles, the others load
     job = Job.from_dict(job_dict)
     d = Path(job_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -78,10 +79,14 @@ def _task_body(job_dict: dict, job_dir: str, kill: dict | None) -> dict:
 
 def run_ray(sweep: Sweep, *, address: str | None = None, num_cpus_per_job: float = 1.0,
             num_gpus_per_job: float = 0.0, max_retries: int = 3, cluster_cpus: int | None = None,
-            kill: dict | None = None, log: Callable[[str], None] = print, shutdown: bool | None = None) -> dict[str, dict]:
+            kill: dict | None = None, log: Callable[[str], None] = print, shutdown: bool | None = None,
+            compilation_cache: bool | str | Path | None = None) -> dict[str, dict]:
     """Run the sweep's unfinished jobs as Ray tasks; returns ``{job_id: result}`` for every job.
 
     ``shutdown`` (default: only when this call started the local cluster) stops Ray at the end.
+    ``compilation_cache`` (default: only on a local cluster, i.e. no ``address``): workers share
+    ``SWEEP/jax_cache`` (or the folder given), so jobs of equal shapes compile once. On a multi-node
+    cluster turn it on only when every node sees the folder and has the same CPU and JAX version.
     """
     ray = _import_ray()
     started_here = not ray.is_initialized()
@@ -89,12 +94,18 @@ def run_ray(sweep: Sweep, *, address: str | None = None, num_cpus_per_job: float
     try:
         remote = ray.remote(num_cpus=num_cpus_per_job, num_gpus=num_gpus_per_job, max_retries=max_retries,
                             retry_exceptions=False)(_task_body)
+        if compilation_cache is None:
+            compilation_cache = address is None
+        if isinstance(compilation_cache, (str, Path)):
+            cache = str(Path(compilation_cache).resolve())
+        else:
+            cache = str(sweep.cache_dir.resolve()) if compilation_cache else None
         refs = {}
         for job in sweep.jobs:
             if sweep.is_done(job):
                 log(f"[sweep] {job.job_id}: finished earlier, skipped")
                 continue
-            refs[job.job_id] = remote.remote(job.to_dict(), str(sweep.job_dir(job).resolve()), kill)
+            refs[job.job_id] = remote.remote(job.to_dict(), str(sweep.job_dir(job).resolve()), kill, cache)
             log(f"[sweep] {job.job_id}: submitted to Ray ({num_cpus_per_job} CPU, {num_gpus_per_job} GPU, "
                 f"max_retries={max_retries})")
         results, errors = {}, {}

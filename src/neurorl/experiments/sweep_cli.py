@@ -42,10 +42,20 @@ def sweep_cmd(
     processes: int = typer.Option(0, min=0, help="Local: run each job in its own subprocess, N at a time (0: in this process)."),
     seeds_per_job: Optional[int] = typer.Option(None, min=1, help="Split each grid point's seeds into jobs of this many "
                                                 "(default: all seeds of a point vmapped in one job)."),
+    vmap_grid: bool = typer.Option(True, help="Local: train grid points that differ only in traced hyperparameters "
+                                   "(gamma, lambda, loss coefficients, learning rates, clip norm) in ONE compiled program."),
+    points_per_program: Optional[int] = typer.Option(None, min=1, help="Local, --vmap-grid: at most this many grid "
+                                                     "points per program (memory)."),
+    compilation_cache: Optional[bool] = typer.Option(None, help="Keep compiled programs in SWEEP/jax_cache so jobs of "
+                                                     "equal shapes compile once (default: on, except with --address)."),
     json_out: bool = typer.Option(False, "--json", help="Print the aggregated summary as one JSON object."),
     quiet: bool = typer.Option(False, help="No progress bars."),
 ):
     """Train a preset over seeds and a hyperparameter grid; aggregate mean ± sd across seeds per grid point.
+
+    Locally, grid points that differ only in traced hyperparameters share one compiled program
+    (vmapped over grid point x seed); shape-changing keys (agent.num_lstm_units, a2c.num_envs, ...)
+    run as separate programs. With --ray or --processes every grid point is its own job.
 
     Extra --config.section.key=value arguments apply to every job.
     """
@@ -72,16 +82,19 @@ def sweep_cmd(
         _fail(str(e))
     done = len(sweep.jobs) - len(sweep.pending())
     log(f"[sweep] {sweep.path}: {len(sweep.jobs)} job(s) x {sweep.seeds} seed(s); {done} finished earlier")
+    cache = (address is None) if compilation_cache is None else compilation_cache
     try:
         if use_ray or address:
             from neurorl.distributed import run_ray
 
             run_ray(sweep, address=address, num_cpus_per_job=cpus_per_job, num_gpus_per_job=gpus_per_job,
-                    max_retries=max_retries, cluster_cpus=cluster_cpus, log=log)
+                    max_retries=max_retries, cluster_cpus=cluster_cpus, log=log, compilation_cache=cache)
         elif processes:
-            sw.run_subprocesses(sweep, parallel=processes, log=log)
+            sw.run_subprocesses(sweep, parallel=processes, log=log, compilation_cache=cache)
         else:
-            sw.run_local(sweep, quiet=quiet or json_out, log=log)
+            if cache and sweep.pending():
+                sw.use_compilation_cache(sweep.cache_dir)  # this CLI process only
+            sw.run_local(sweep, quiet=quiet or json_out, log=log, vmap_grid=vmap_grid, max_points=points_per_program)
     except KeyboardInterrupt:
         log(f"interrupted; resume with: neurorl sweep {experiment} --out {sweep.path} --resume")
         raise typer.Exit(130)
