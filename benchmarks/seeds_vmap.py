@@ -9,15 +9,17 @@ shared and noisy (environment.md finding 8); the median of the repeats is report
     python benchmarks/seeds_vmap.py                      # bandit-independent, 250-update chunks
     python benchmarks/seeds_vmap.py --updates 500 --repeats 3 --seeds 8
 
-Prints the time per chunk of updates for 1 seed and for N seeds, and the ratio.
-Also prints the end-to-end figure (compile + all updates) for each.
+Prints the time per chunk of updates for 1 seed and for N seeds, and the ratio, in wall AND CPU
+seconds, with the load average before and after (``os.getloadavg``; the machine is shared, so a
+wall-time ratio alone can mislead). Also prints the end-to-end figure (compile + first call) for each.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import json
+import os
+import resource
 import statistics
 import time
 
@@ -48,6 +50,7 @@ def main() -> None:
 
     from neurorl.utils.provenance import machine_description
 
+    load_start = os.getloadavg()
     variants = {}
     for s in (1, args.seeds):
         t0 = time.perf_counter()
@@ -78,6 +81,11 @@ def main() -> None:
         f"{args.seeds}_seeds_all_s": [round(x, 3) for x in variants[args.seeds]["times"]],
         "cpu_over_wall_1": round(sum(variants[1]["cpu"]) / sum(variants[1]["times"]), 2),
         f"cpu_over_wall_{args.seeds}": round(sum(variants[args.seeds]["cpu"]) / sum(variants[args.seeds]["times"]), 2),
+        "one_seed_cpu_s": round(statistics.median(variants[1]["cpu"]), 3),
+        f"{args.seeds}_seeds_cpu_s": round(statistics.median(variants[args.seeds]["cpu"]), 3),
+        "cpu_ratio": round(statistics.median(variants[args.seeds]["cpu"]) / statistics.median(variants[1]["cpu"]), 3),
+        "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
         "minor_page_faults_per_call_1": int(statistics.median(variants[1]["faults"])),
         f"minor_page_faults_per_call_{args.seeds}": int(statistics.median(variants[args.seeds]["faults"])),
         "first_call_incl_compile_s": {str(s): round(v["first_call_s"], 2) for s, v in variants.items()},
@@ -91,7 +99,9 @@ def main() -> None:
           f"median of {args.repeats} interleaved calls")
     print(f"1 seed : {t1:.3f} s  {variants[1]['times']}")
     print(f"{args.seeds} seeds: {tn:.3f} s  {variants[args.seeds]['times']}")
-    print(f"ratio {args.seeds} seeds / 1 seed: {tn / t1:.2f}  (target <= 1.5)")
+    print(f"ratio {args.seeds} seeds / 1 seed: {tn / t1:.2f} wall, {out['cpu_ratio']:.2f} CPU  (target <= 1.5)")
+    print(f"CPU s per call: 1 seed {out['one_seed_cpu_s']}, {args.seeds} seeds {out[f'{args.seeds}_seeds_cpu_s']}; "
+          f"load average {out['loadavg_start']} -> {out['loadavg_end']} on {out['cpus']} CPUs")
     print(f"first call incl. compile: {out['first_call_incl_compile_s']}")
     print(json.dumps(out))
 

@@ -23,6 +23,23 @@ GRID = {"a2c.gamma": ["0.8", "0.9"]}
 RAY_GRID = {"a2c.gamma": ["0.8", "0.9"], "a2c.value_coef": ["0.05", "0.1"]}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compilation_cache(tmp_path_factory):
+    """A persistent XLA cache for this module (restored afterwards). γ and β_v are traced inputs of the
+    trainer, so every tiny job here (any γ, any β_v, local or in a Ray worker) is the same program:
+    compiled once, then loaded. Results are identical either way (same executable)."""
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache as cc
+
+    old = jax.config.jax_compilation_cache_dir
+    path = tmp_path_factory.mktemp("jax_cache")
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    cc.reset_cache()
+    yield path
+    jax.config.update("jax_compilation_cache_dir", old)
+    cc.reset_cache()
+
+
 def test_parse_grid_and_plan():
     grid = sw.parse_grid(["a2c.gamma=0.8,0.9", "--config.optim.learning_rate=1e-3, 3e-4"])
     assert grid == {"a2c.gamma": ["0.8", "0.9"], "optim.learning_rate": ["1e-3", "3e-4"]}
@@ -168,8 +185,62 @@ def test_cli_rejects_bad_input(tmp_path):
     assert r.exit_code == 2 and "unexpected arguments" in r.stderr
 
 
+def test_plan_groups_share_programs_only_across_traced_keys(tmp_path):
+    """gamma/learning rates are traced (one program); num_lstm_units changes shapes (separate programs);
+    a group never mixes checkpoint updates or seed counts; max_points caps a group. No training here."""
+    from neurorl.rl.trainer import CHECKPOINT
+    from neurorl.utils.checkpoint import save_checkpoint
+
+    grid = {"agent.num_lstm_units": ["8", "16"], "a2c.gamma": ["0.8", "0.9"], "optim.learning_rate": ["1e-3", "3e-4"]}
+    sweep = sw.create_sweep("bandit-independent", seeds=2, grid=grid, out=tmp_path / "g", base_overrides=TINY)
+    groups = sw.plan_groups(sweep)
+    assert [[j.point["agent.num_lstm_units"] for j in g] for g in groups] == [["8"] * 4, ["16"] * 4]
+    assert [len(g) for g in sw.plan_groups(sweep, max_points=3)] == [3, 1, 3, 1]
+    # a job with a checkpoint at update 2 resumes in its own group; a finished job is left out
+    save_checkpoint(sweep.job_dir(sweep.jobs[1]) / CHECKPOINT, {"x": np.zeros(1)}, {"update": 2})
+    sw.atomic_write_json(sweep.job_dir(sweep.jobs[2]) / sw.RESULT, {})
+    ids = [[j.job_id for j in g] for g in sw.plan_groups(sweep)]
+    assert ids == [[sweep.jobs[i].job_id for i in (0, 3)], [sweep.jobs[1].job_id], [j.job_id for j in sweep.jobs[4:]]]
+    # seed blocks of different sizes never share a program
+    blocks = sw.create_sweep("bandit-independent", seeds=3, grid=GRID, out=tmp_path / "b", base_overrides=TINY,
+                             seeds_per_job=2)
+    assert [[(j.point_id, j.seeds) for j in g] for g in sw.plan_groups(blocks)] == [
+        [("p000_gamma-0.8", 2), ("p001_gamma-0.9", 2)], [("p000_gamma-0.8", 1), ("p001_gamma-0.9", 1)]]
+
+
+def test_vmapped_grid_points_equal_separate_jobs_and_resume(local_sweep, tmp_path):
+    """The 2-point gamma grid trained in ONE program (2 points x 2 seeds = 4 rows), stopped after 2 of 4
+    updates and resumed (again one program): every point's weights and final metrics equal the local
+    sweep's separate jobs (job 0 uninterrupted, job 1 stopped and resumed), bit for bit."""
+    sweep = sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=tmp_path / "v", base_overrides=TINY)
+    logs: list[str] = []
+    stopped = sw.run_local(sweep, quiet=True, log=logs.append, stop_after_updates=2)
+    assert all(v is None for v in stopped.values()) and len(sweep.pending()) == 2
+    assert any("2 grid points x 2 seed(s) in one compiled program" in m for m in logs)
+    resumed = sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=tmp_path / "v", base_overrides=TINY,
+                              resume=True)
+    assert [len(g) for g in sw.plan_groups(resumed)] == [2]  # both checkpoints at update 2: one program again
+    results = sw.run_local(resumed, quiet=True, log=logs.append)
+    assert resumed.pending() == []
+    local = local_sweep["sweep"]
+    for vjob, ljob in zip(resumed.jobs, local.jobs):
+        a, b = results[vjob.job_id], local_sweep["results"][ljob.job_id]
+        assert a["grid_points_in_program"] == 2 and a["resumed_from_update"] == 2 and a["updates"] == 4
+        assert a["params_sha256"] == b["params_sha256"], vjob.job_id
+        assert_same_metrics(a["metrics"], b["metrics"])
+        rows = open(resumed.job_dir(vjob) / "metrics.csv").read().splitlines()[1:]
+        assert len(rows) == 2 * 2  # 2 chunks x 2 seeds, none duplicated by the resume
+    assert results[resumed.jobs[0].job_id]["params_sha256"] != results[resumed.jobs[1].job_id]["params_sha256"]
+    # a point of the vmapped sweep is an ordinary run folder: its agent loads alone
+    from neurorl.rl.trainer import load_agent
+
+    agent = load_agent(resumed.job_dir(resumed.jobs[1]))
+    assert agent.num_seeds == 2 and agent.cfg.a2c.gamma == 0.9
+    assert len(sw.aggregate(resumed)["rows"]) == 2
+
+
 @pytest.mark.slow
-def test_ray_sweep_with_killed_worker_equals_uninterrupted(local_sweep, tmp_path):
+def test_ray_sweep_with_killed_worker_equals_uninterrupted(local_sweep, tmp_path, compilation_cache):
     """4 jobs on a local 2-CPU Ray cluster; the worker running the (gamma 0.8, value_coef 0.05) job is
     SIGKILLed after 2 of its 4 updates, Ray retries the task, it resumes from the checkpoint, and its
     final parameters and metrics equal the same job's uninterrupted local run (job 0 of the local
@@ -182,8 +253,10 @@ def test_ray_sweep_with_killed_worker_equals_uninterrupted(local_sweep, tmp_path
     victim = sweep.jobs[0]
     assert victim.point == {"a2c.gamma": "0.8", "a2c.value_coef": "0.05"}
     logs: list[str] = []
+    # The workers share this module's compilation cache: the local sweep already compiled their program.
     results = run_ray(sweep, cluster_cpus=2, num_cpus_per_job=1, max_retries=2,
-                      kill={"job_id": victim.job_id, "after_updates": 2}, log=logs.append)
+                      kill={"job_id": victim.job_id, "after_updates": 2}, log=logs.append,
+                      compilation_cache=compilation_cache)
     killed_pid = int((sweep.job_dir(victim) / KILL_MARKER).read_text())
     final_pid = json.loads((sweep.job_dir(victim) / "worker.json").read_text())["pid"]
     assert final_pid != killed_pid  # the retry ran in another worker process
