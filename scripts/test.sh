@@ -9,5 +9,7 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
 fi
 . .venv/bin/activate
 export NEURORL_NO_PROGRESS=1 MPLBACKEND=Agg
-# pytest exits 5 when no test ran: set -e turns that (and any failure) into a failed run.
-python -m pytest -p no:nengo -q "$@"
+# Two pytest workers (pytest-xdist): JAX compilation is single-threaded and the server, browser and Ray
+# tests wait on sockets, so two workers keep both cores busy. pytest exits 5 when no test ran:
+# set -e turns that (and any failure) into a failed run.
+python -m pytest -p no:nengo -n 2 -q --durations=25 "$@"
