@@ -120,6 +120,20 @@ def _effective_repeats(cfg: RecallGridConfig) -> int:
     return cfg.repeats if (cfg.legacy or cfg.deletion == "random") else 1
 
 
+class _PhaseClock:
+    """Adds wall (``<phase>_s``) and CPU seconds of this process, all threads (``<phase>_cpu_s``)."""
+
+    def __init__(self, timings: dict):
+        self.timings = timings
+
+    def start(self):
+        self.w, self.c = time.perf_counter(), time.process_time()
+
+    def stop(self, phase: str):
+        self.timings[f"{phase}_s"] += time.perf_counter() - self.w
+        self.timings[f"{phase}_cpu_s"] += time.process_time() - self.c
+
+
 def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: HippocampusParams | None = None,
                     progress=None) -> dict:
     """Train ``networks`` fresh networks per (epochs, list size) and test every corruption ratio.
@@ -132,7 +146,8 @@ def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: Hippocam
     rng = np.random.default_rng(cfg.seed)
     n_max = max(cfg.list_sizes)
     pattern_sets = [random_patterns(rng, n_max, cfg.sparsity) for _ in range(cfg.networks)]  # nested lists
-    timings = {"train_s": 0.0, "test_s": 0.0, "score_s": 0.0}
+    timings = {"train_s": 0.0, "test_s": 0.0, "score_s": 0.0, "train_cpu_s": 0.0, "test_cpu_s": 0.0, "score_cpu_s": 0.0}
+    clock = _PhaseClock(timings)
     result = {"config": dataclasses.asdict(cfg), "grids": {}, "mem": {}, "distance": {}, "activity": {}}
     reps = _effective_repeats(cfg)
     key = jax.random.PRNGKey(cfg.seed)
@@ -143,10 +158,10 @@ def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: Hippocam
                 jobs.append(Job(pattern_sets[k][:n], epoch_orders(rng, n, epochs)))
                 meta.append((n, k))
         keys = jax.random.split(jax.random.fold_in(key, e_i), len(jobs))
-        t0 = time.perf_counter()
-        nets, stats = train_jobs(jobs, keys, p)
+        clock.start()
+        nets, stats = train_jobs(jobs, keys, p, stack=False)
         jax.block_until_ready(nets)
-        timings["train_s"] += time.perf_counter() - t0
+        clock.stop("train")
         if progress:
             progress(f"trained {len(jobs)} networks, {epochs} epochs")
 
@@ -166,33 +181,35 @@ def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: Hippocam
         item_net = np.asarray(item_net)
         item_cue = np.stack(item_cue)
         item_targ = np.stack(item_targ)
-        t0 = time.perf_counter()
+        clock.start()
         if cfg.legacy:
             out = _legacy_tests(nets, item_net, item_cue, item_targ, p)
         else:
             out = test_items(nets, item_net, item_cue, item_targ, p)
         recall = np.asarray(out.recall)
-        timings["test_s"] += time.perf_counter() - t0
+        clock.stop("test")
         if progress:
             progress(f"tested {len(item_net)} items")
 
-        t0 = time.perf_counter()
+        clock.start()
         acc = np.zeros((len(cfg.list_sizes), len(cfg.ratios), cfg.networks))
         mem = np.zeros_like(acc)
         dist = np.zeros_like(acc)
         cnt = np.zeros_like(acc)
         n_index = {n: j for j, n in enumerate(cfg.list_sizes)}
-        for it, (b, r_i, rep, i) in enumerate(item_key):
-            n, k = meta[b]
-            pats = jobs[b].patterns
-            idx, _ = nearest_pattern(recall[it], pats)
-            j = n_index[n]
-            acc[j, r_i, k] += float(idx == i)
-            mem[j, r_i, k] += float(np.asarray(out.mem)[it])
-            dist[j, r_i, k] += float(hamming_rounded(recall[it], pats[i][None])[0])
-            cnt[j, r_i, k] += 1
+        keys_arr = np.asarray(item_key)  # (network, ratio, repeat, pattern) per item
+        item_mem = np.asarray(out.mem, np.float64)
+        for b, (n, k) in enumerate(meta):  # nearest stored pattern of every recall, per network (§1.2)
+            ix = np.flatnonzero(keys_arr[:, 0] == b)
+            target = keys_arr[ix, 3]
+            d = hamming_rounded(recall[ix], jobs[b].patterns)  # [items, n]
+            cell = (np.full(len(ix), n_index[n]), keys_arr[ix, 1], np.full(len(ix), k))
+            np.add.at(acc, cell, (d.argmin(-1) == target).astype(np.float64))  # ties: lowest index
+            np.add.at(mem, cell, item_mem[ix])
+            np.add.at(dist, cell, d[np.arange(len(ix)), target].astype(np.float64))
+            np.add.at(cnt, cell, 1.0)
         acc, mem, dist = acc / cnt, mem / cnt, dist / cnt
-        timings["score_s"] += time.perf_counter() - t0
+        clock.stop("score")
         result["grids"][epochs] = acc.mean(-1)
         result["grids_per_network"] = result.get("grids_per_network", {})
         result["grids_per_network"][epochs] = acc

@@ -10,6 +10,7 @@ weights (matrix-matrix products); chunks of items of different networks are vmap
 from __future__ import annotations
 
 import functools
+import os
 from typing import NamedTuple
 
 import jax
@@ -147,8 +148,8 @@ def run_lanes(nets_a: Net, nets_b: Net, pats_a, pats_b, sched: dict, p: Hippocam
     return jax.vmap(lane)(nets_a, nets_b, pats_a, pats_b, sched)
 
 
-def train_jobs(jobs: list[Job], keys, p: HippocampusParams, pair: bool = True, nets: Net | None = None):
-    """Train every job's network (fresh weights from ``keys[i]``, or continue ``nets``). Returns
+def train_jobs_lanes(jobs: list[Job], keys, p: HippocampusParams, pair: bool = True, nets: Net | None = None):
+    """Reference engine (vmapped lanes of ``dynamics.trial``; also the legacy schedules). Train every job's network (fresh weights from ``keys[i]``, or continue ``nets``). Returns
     (the trained networks as one batched Net in job order, per-job list of stats [epochs])."""
     n_max = max(j.patterns.shape[0] for j in jobs)
     lengths = [j.order.size * (2 if p.legacy else 1) for j in jobs]
@@ -254,9 +255,9 @@ def test_sequential(nets: Net, cues, targets, valid, p: HippocampusParams):
     return jax.vmap(one)(nets, cues, targets, valid)
 
 
-def test_items(nets: Net, net_of_item: np.ndarray, cues: np.ndarray, targets: np.ndarray, p: HippocampusParams,
-               chunk: int = 20, group: int = 16) -> TestOut:
-    """Test arbitrary (network, cue, target) items without changing the networks.
+def test_items_lanes(nets: Net, net_of_item: np.ndarray, cues: np.ndarray, targets: np.ndarray, p: HippocampusParams,
+                     chunk: int = 20, group: int = 16) -> TestOut:
+    """Reference engine. Test arbitrary (network, cue, target) items without changing the networks.
 
     Items are grouped by network into chunks of ``chunk`` (shared weights), and ``group`` chunks
     run per jitted call. Returns TestOut with a leading item axis in the input order.
@@ -291,3 +292,175 @@ def test_items(nets: Net, net_of_item: np.ndarray, cues: np.ndarray, targets: np
     inv = np.empty(n, np.int64)
     inv[where[keep]] = np.flatnonzero(keep)
     return jax.tree_util.tree_map(lambda x: x[inv], flat)
+
+
+# ---- the fast engine (fast.py): one network per compiled call, a few networks at once on threads ----
+ENGINES = ("auto", "fast", "reference")
+
+
+def _engine(engine: str, p: HippocampusParams) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "fast" and p.legacy:
+        raise ValueError("the fast engine implements the corrected schedule only; legacy=True needs engine='reference'")
+    return "reference" if (engine == "reference" or p.legacy) else "fast"
+
+
+def default_workers() -> int:
+    """Worker threads for independent networks: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _bucket(n: int, minimum: int) -> int:
+    """Pad sizes to powers of two (at least ``minimum``) so a few compiled shapes serve every job."""
+    b = minimum
+    while b < n:
+        b *= 2
+    return b
+
+
+def _map_jobs(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]`` on ``workers`` threads. XLA runs each compiled call on the calling
+    thread's behalf and releases the GIL, so independent networks proceed in parallel. The first item
+    runs alone so that the program is compiled once, not once per thread."""
+    if not items:
+        return []
+    first = fn(items[0])
+    if workers <= 1 or len(items) == 1:
+        return [first] + [fn(x) for x in items[1:]]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [first] + list(pool.map(fn, items[1:]))
+
+
+def _net_of(nets, i: int) -> Net:
+    if isinstance(nets, list):  # (a Net is itself a tuple)
+        return nets[i]
+    return jax.tree_util.tree_map(lambda x: x[i], nets)
+
+
+def stack_nets(nets: list) -> Net:
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *nets)
+
+
+def train_jobs_fast(jobs: list[Job], keys, p: HippocampusParams, nets=None, workers: int | None = None,
+                    stack: bool = True):
+    """Train every job's network with the fast engine: one compiled call per network runs all its
+    epochs (``fast.train_schedule``), ``workers`` networks at a time. Same inputs and outputs as
+    ``train_jobs_lanes`` (fresh weights from ``keys[i]``, or continue ``nets``); with ``stack=False``
+    the networks come back as a list instead of one batched Net."""
+    from neurorl.hippocampus import fast
+    from neurorl.hippocampus.network import assemble_net, init_net_numpy
+
+    if p.legacy:
+        raise ValueError("train_jobs_fast implements the corrected schedule only (legacy=True: train_jobs_lanes)")
+    workers = default_workers() if workers is None else workers
+    if keys is not None and isinstance(keys, jax.Array) and jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        keys = jax.random.key_data(keys)
+    key_rows = None if keys is None else np.asarray(keys)
+    n_pad = _bucket(max(j.patterns.shape[0] for j in jobs), 32)
+    t_pad = _bucket(max(max(j.order.size for j in jobs), 1), 128)
+
+    def run(i):
+        job = jobs[i]
+        net = _net_of(nets, i) if nets is not None else assemble_net(init_net_numpy(key_rows[i], p), p)
+        if job.order.size == 0:
+            return net, None
+        pats = np.zeros((n_pad, EC_N), np.float32)
+        pats[: job.patterns.shape[0]] = job.patterns
+        order = np.zeros(t_pad, np.int32)
+        order[: job.order.size] = job.order.reshape(-1)
+        new, outs = fast.train_schedule(net, jnp.asarray(pats), jnp.asarray(order), jnp.int32(job.order.size), p)
+        return new, jax.tree_util.tree_map(np.asarray, outs)
+
+    results = _map_jobs(run, list(range(len(jobs))), workers)
+    stats = []
+    for job, (_, outs) in zip(jobs, results):
+        n_ep, n = job.order.shape[0], max(job.order.shape[1] if job.order.ndim == 2 else 1, 1)
+
+        def per_epoch(x):
+            if outs is None or n_ep == 0:
+                return np.full(n_ep, np.nan)
+            return np.nanmean(np.asarray(x)[: n_ep * n].reshape(n_ep, n), axis=1)
+
+        st = {"mem": per_epoch(outs.mem if outs else None), "trg_on_was_off": per_epoch(outs.trg_on_was_off if outs else None),
+              "trg_off_was_on": per_epoch(outs.trg_off_was_on if outs else None)}
+        from neurorl.hippocampus.params import LAYERS
+
+        for k in LAYERS:
+            st[f"act_{k}"] = per_epoch(outs.act_avg[k] if outs else None)
+        for k in LAYERS:
+            st[f"act_m_avg_{k}"] = per_epoch(outs.act_m_avg[k] if outs else None)
+        st["epochs_run"] = int(np.sum(~np.isnan(st["mem"])))
+        stats.append(st)
+    trained = [r[0] for r in results]
+    return (stack_nets(trained) if stack else trained), stats
+
+
+def test_items_fast(nets, net_of_item: np.ndarray, cues: np.ndarray, targets: np.ndarray, p: HippocampusParams,
+                    chunk: int = 20, workers: int | None = None) -> TestOut:
+    """Test (network, cue, target) items without changing the networks, with the fast engine: all
+    items of a network in one compiled call, ``chunk`` at a time (matrix-matrix products), ``workers``
+    networks at a time. ``nets`` is a batched Net or a list of Nets. Same output as ``test_items_lanes``."""
+    from neurorl.hippocampus import fast
+
+    if p.legacy:
+        raise ValueError("tests change the network in legacy mode: use test_sequential")
+    workers = default_workers() if workers is None else workers
+    net_of_item = np.asarray(net_of_item)
+    cues = np.asarray(cues, np.float32)
+    targets = np.asarray(targets, np.float32)
+    groups = [(int(b), np.flatnonzero(net_of_item == b)) for b in np.unique(net_of_item)]
+    m_pad = _bucket(max(len(ix) for _, ix in groups), 256)
+    m_pad = -(-m_pad // chunk) * chunk
+
+    def run(g):
+        b, ix = g
+        c = np.zeros((m_pad, EC_N), np.float32)
+        t = np.zeros((m_pad, EC_N), np.float32)
+        c[: len(ix)] = cues[ix]
+        t[: len(ix)] = targets[ix]
+        out = fast.test_schedule(_net_of(nets, b), jnp.asarray(c), jnp.asarray(t), jnp.int32(-(-len(ix) // chunk)),
+                                 chunk, p)
+        return jax.tree_util.tree_map(lambda x: np.asarray(x)[: len(ix)], out)
+
+    results = _map_jobs(run, groups, workers)
+    n = len(net_of_item)
+
+    def gather(*parts):
+        first = parts[0]
+        res = np.zeros((n,) + first.shape[1:], first.dtype)
+        for (_, ix), part in zip(groups, parts):
+            res[ix] = part
+        return res
+
+    out = jax.tree_util.tree_map(gather, *results)
+    return TestOut(out.recall, out.mem, out.trg_on_was_off, out.trg_off_was_on, out.cmp_n, out.act_avg)
+
+
+def train_jobs(jobs: list[Job], keys, p: HippocampusParams, pair: bool = True, nets: Net | None = None,
+               engine: str = "auto", workers: int | None = None, stack: bool = True):
+    """Train every job's network (fresh weights from ``keys[i]``, or continue ``nets``). Returns
+    (the trained networks as one batched Net in job order, or a list with ``stack=False`` and the
+    fast engine, per-job list of stats [epochs]).
+
+    ``engine``: "fast" (fast.py, the default for the corrected schedule), "reference" (vmapped lanes
+    of dynamics.trial; always used with legacy=True) or "auto"."""
+    if _engine(engine, p) == "reference":
+        return train_jobs_lanes(jobs, keys, p, pair=pair, nets=nets)
+    return train_jobs_fast(jobs, keys, p, nets=nets, workers=workers, stack=stack)
+
+
+def test_items(nets, net_of_item: np.ndarray, cues: np.ndarray, targets: np.ndarray, p: HippocampusParams,
+               chunk: int = 20, group: int = 16, engine: str = "auto", workers: int | None = None) -> TestOut:
+    """Test arbitrary (network, cue, target) items without changing the networks. Returns TestOut
+    with a leading item axis in the input order. ``engine`` as in ``train_jobs``."""
+    if _engine(engine, p) == "reference":
+        if isinstance(nets, list):
+            nets = stack_nets(nets)
+        return test_items_lanes(nets, net_of_item, cues, targets, p, chunk=chunk, group=group)
+    return test_items_fast(nets, net_of_item, cues, targets, p, chunk=chunk, workers=workers)
