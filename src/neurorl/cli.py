@@ -181,7 +181,13 @@ def main(argv: list[str] | None = None) -> None:
     from neurorl.experiments import load_all
 
     load_all()
-    app(args=argv if argv is not None else sys.argv[1:], prog_name="neurorl")
+    from neurorl.utils.config import ConfigError
+
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], prog_name="neurorl")
+    except ConfigError as e:  # a bad --config.x.y=v override or an unknown option: say what was expected
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

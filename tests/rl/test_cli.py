@@ -97,3 +97,14 @@ def test_reproduce_writes_report_figures_and_json(tmp_path):
 def test_console_script_is_installed():
     res = subprocess.run([sys.executable, "-m", "neurorl.cli", "--help"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "reproduce" in res.stdout
+
+
+def test_unknown_option_of_a_reproduce_command_is_a_clean_error():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "neurorl.cli", "reproduce", "harlow-1d", "--no-such-flag"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert "'--no-such-flag' is not an option of this command" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -129,7 +129,8 @@ def apply_overrides(cfg: Any, overrides: Iterable[str]) -> Any:
     """Apply ``key=value`` overrides (see module docstring). Returns a new config; validates it."""
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"override {item!r} must look like --config.section.key=value")
+            raise ConfigError(f"{item!r} is not an option of this command, and a config override must look like "
+                              "--config.section.key=value")
         raw_key, text = item.split("=", 1)
         key = _normalise_key(raw_key)
         cfg = set_path(cfg, key, parse_value(text, _field_type(cfg, key), key))
