@@ -88,3 +88,48 @@ def test_reproduce_all_dry_run_cli():
     assert "bandit-independent" in r.stdout and "reproduce bandit-independent --out" in r.stdout
     r = CliRunner().invoke(app, ["reproduce", "all", "--dry-run", "--only", "no-such-*"])
     assert r.exit_code == 2
+
+
+def test_quick_plan_covers_every_reproduction():
+    """`reproduce all --quick` has a short preset for every registered reproduction, and every option
+    in it exists on that command (a renamed option or a new reproduction without a preset fails here)."""
+    from pathlib import Path
+
+    cmds = reports.discover_reproductions()
+    assert len(cmds) >= 10
+    assert [p for c in cmds for p in c.quick_problems()] == []
+    for c in cmds:
+        full, quick = c.args(quick=False, out_dir=Path("/tmp/x")), c.args(quick=True, out_dir=Path("/tmp/x"))
+        assert quick == full + (["--quick"] if "--quick" in c.options else list(c.quick_args)), c.name
+    # every training reproduction is cut to a few updates
+    bandit = next(c for c in cmds if c.name == "bandit-independent")
+    assert "--config.a2c.num_updates=10" in bandit.args(True, Path("/tmp/x"))
+    # what the check catches
+    assert "no short preset" in reports.ReproCommand("brand-new", frozenset({"--out"})).quick_problems()[0]
+    renamed = reports.ReproCommand("x", frozenset({"--out"}), quick_args=("--episodes", "5"))
+    assert "--episodes is not an option" in renamed.quick_problems()[0]
+    no_config = reports.ReproCommand("x", frozenset(), quick_args=("--config.a2c.num_updates=1",))
+    assert "takes no --config overrides" in no_config.quick_problems()[0]
+
+
+def test_reproduce_all_quick_runs_reproductions_end_to_end(tmp_path):
+    """The real pipeline on the two cheapest reproductions (~15 CPU s each), two at a time: subprocesses
+    with their quick presets, report.md, wall and CPU seconds per reproduction, and the results table
+    written to OUT/results.md (never docs/results.md in quick mode), marked as quick."""
+    from neurorl.cli import app
+    from neurorl.experiments import load_all
+
+    load_all()
+    out = tmp_path / "quick"
+    r = CliRunner().invoke(app, ["reproduce", "all", "--quick", "--jobs", "2", "--only", "hippocampus-abac",
+                                 "--only", "follow-vanderpol", "--out", str(out)])
+    logs = "".join(p.read_text() for p in out.glob("*.log"))
+    assert r.exit_code == 0, r.output + logs
+    assert "--networks 1 --items 2 --max-epochs 2" in r.stdout and "2/2 reproductions ok" in r.stdout
+    results = (out / "results.md").read_text()
+    assert reports.BEGIN in results and "| hippocampus-abac |" in results and "| follow-vanderpol |" in results
+    assert "Quick presets" in results
+    for name in ("hippocampus-abac", "follow-vanderpol"):
+        info = json.loads((out / name / "reproduce_all.json").read_text())
+        assert info["returncode"] == 0 and info["quick"] and info["cpu_seconds"] > 0
+    assert (out / "jax_cache").is_dir()  # shared compilation cache of the subprocesses

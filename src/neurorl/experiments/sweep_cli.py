@@ -111,21 +111,34 @@ def sweep_cmd(
 
 @reproduce_app.command("all")
 def reproduce_all_cmd(
-    out: Path = typer.Option(Path("runs/reproduce-all"), help="Parent folder: one run folder per reproduction."),
-    quick: bool = typer.Option(False, help="Pass --quick to reproductions that offer a small preset."),
+    out: Optional[Path] = typer.Option(None, help="Parent folder: one run folder per reproduction "
+                                       "(default runs/reproduce-all, with --quick runs/reproduce-all-quick)."),
+    quick: bool = typer.Option(False, help="Short presets (a few updates and episodes, tiny networks; "
+                               "neurorl.reports.QUICK_ARGS): checks the whole pipeline in minutes. "
+                               "The numbers are meaningless."),
     only: Optional[List[str]] = typer.Option(None, help="Only reproductions matching these glob patterns (repeatable)."),
     skip: Optional[List[str]] = typer.Option(None, help="Skip reproductions matching these glob patterns (repeatable)."),
-    results: Path = typer.Option(Path("docs/results.md"), help="Write the combined results table here ('' to skip)."),
+    results: Optional[Path] = typer.Option(None, help="Write the combined results table here ('' to skip; default "
+                                           "docs/results.md, with --quick OUT/results.md so quick numbers never "
+                                           "replace real ones)."),
     extra: Optional[List[str]] = typer.Option(None, help="'GLOB=ARGS': extra arguments for matching reproductions, "
                                               "e.g. 'bandit-*=--episodes 1000 --config.a2c.num_updates=1000'."),
     dry_run: bool = typer.Option(False, help="List what would run, run nothing."),
     keep_going: bool = typer.Option(True, help="Continue after a failed reproduction."),
+    jobs: int = typer.Option(1, min=1, help="Reproductions run at the same time (each in its own process; XLA "
+                             "compiles on one core, so up to one per core pays off)."),
+    compilation_cache: bool = typer.Option(True, help="Share a persistent XLA compilation cache in OUT/jax_cache "
+                                           "between the reproductions (a repeated run loads its programs)."),
 ):
     """Run every registered reproduction (each writes report.md), then generate docs/results.md from the reports."""
     from neurorl import reports
 
     import shlex
 
+    if out is None:
+        out = Path("runs/reproduce-all-quick" if quick else "runs/reproduce-all")
+    if results is None:
+        results = out / "results.md" if quick else Path("docs/results.md")
     extra_args = {}
     for item in extra or []:
         if "=" not in item:
@@ -135,15 +148,27 @@ def reproduce_all_cmd(
     cmds = reports.discover_reproductions(only=only or [], skip=skip or [], extra=extra_args)
     if not cmds:
         _fail("no reproduction matches --only/--skip")
+    if quick:
+        problems = {c.name: c.quick_problems() for c in cmds}
+        for name, probs in problems.items():
+            for pr in probs:
+                typer.echo(f"skipped in --quick mode: {pr}", err=True)
+        cmds = [c for c in cmds if not problems[c.name]]
+        if not cmds:
+            _fail("no reproduction has a quick preset")
     for c in cmds:
         typer.echo(f"{c.name:28s} {' '.join(c.args(quick, out / c.name))}")
     if dry_run:
         return
     outcomes = reports.run_reproductions(cmds, out=out, quick=quick, keep_going=keep_going,
-                                         log=lambda m: typer.echo(m, err=True))
+                                         log=lambda m: typer.echo(m, err=True), jobs=jobs,
+                                         compilation_cache=compilation_cache)
     if str(results):
         path = reports.write_results_md(results, [o.run_dir for o in outcomes if o.ok], failures=[o for o in outcomes if not o.ok])
         typer.echo(f"results table: {path}")
+    total, cpu = sum(o.wall_seconds for o in outcomes), sum(o.cpu_seconds for o in outcomes)
+    typer.echo(f"{sum(o.ok for o in outcomes)}/{len(outcomes)} reproductions ok in {total:.0f} s ({cpu:.0f} CPU s)"
+               + (" (quick presets: the numbers are meaningless)" if quick else ""))
     failed = [o.name for o in outcomes if not o.ok]
     if failed:
         typer.echo(f"failed: {', '.join(failed)} (logs in {out}/<name>.log)", err=True)
