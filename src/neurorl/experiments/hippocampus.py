@@ -34,8 +34,9 @@ def _grid_report(res: dict) -> str:
         lines.append(f"- activity (running ActMAvg at the end of training, {e} epochs): "
                      + ", ".join(f"{k} {v:.3f}" for k, v in act.items()))
     t = res["timings"]
-    lines.append(f"- time: train {t['train_s']:.1f} s, test {t['test_s']:.1f} s, score {t['score_s']:.1f} s "
-                 f"(total {t.get('total_s', 0):.1f} s)")
+    lines.append(f"- time (wall / CPU s): train {t['train_s']:.1f} / {t.get('train_cpu_s', 0):.1f}, "
+                 f"test {t['test_s']:.1f} / {t.get('test_cpu_s', 0):.1f}, score {t['score_s']:.1f} / "
+                 f"{t.get('score_cpu_s', 0):.1f} (total wall {t.get('total_s', 0):.1f} s)")
     lines.append("")
     lines.append("Figure: figures/recall_grid.png (ours | published | difference).")
     return "\n".join(lines) + "\n"
@@ -67,6 +68,11 @@ def reproduce_recall(
     repeats: int = typer.Option(10, min=1, help="Test repeats (identical unless --legacy or random deletion)."),
     legacy: bool = typer.Option(False, help="Reproduce the original's quirks (hippocampus.md §1.6)."),
     seed: int = typer.Option(0, help="Seed of patterns, weights and orders."),
+    nested_epochs: bool = typer.Option(True, "--nested-epochs/--independent-epochs",
+                                       help="Test the longest setting's networks after each shorter epoch count "
+                                            "(as the original's fixed seed did), or train separate networks per setting."),
+    engine: str = typer.Option("auto", help="'fast' (default), or 'reference' (the vmapped-lanes engine; always used with --legacy)."),
+    workers: int = typer.Option(0, min=0, help="Networks simulated at once by the fast engine (0: one per core)."),
     out: Path = typer.Option(None, help="Run folder (default runs/hippocampus-recall/<timestamp>)."),
     json_out: bool = typer.Option(False, "--json", help="Print grids, differences and timings as one JSON object."),
     quiet: bool = typer.Option(False, help="No progress bar."),
@@ -85,7 +91,8 @@ def reproduce_recall(
     except ValueError:
         raise typer.BadParameter(f"--epochs must be comma-separated ints, got {epochs!r}") from None
     cfg = RecallGridConfig(list_sizes=tuple(range(2, max_patterns + 1, 2)), epochs=ep, networks=networks,
-                           repeats=repeats, deletion=deletion, seed=seed, legacy=legacy)
+                           repeats=repeats, deletion=deletion, seed=seed, legacy=legacy, nested_epochs=nested_epochs,
+                           engine=engine, workers=workers)
     try:
         cfg.validate()
         params = apply_overrides(HippocampusParams(legacy=legacy), list(ctx.args)) if ctx.args else HippocampusParams(legacy=legacy)
@@ -94,9 +101,11 @@ def reproduce_recall(
     run = RunDir.create("hippocampus-recall", {"grid": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)},
                         path=out, seed=seed)
     t_start = time.perf_counter()
-    merged = {"grids": {}, "mem": {}, "distance": {}, "activity": {}, "timings": {"train_s": 0.0, "test_s": 0.0, "score_s": 0.0},
+    merged = {"grids": {}, "mem": {}, "distance": {}, "activity": {},
+              "timings": {k: 0.0 for k in ("train_s", "test_s", "score_s", "train_cpu_s", "test_cpu_s", "score_cpu_s")},
               "config": dataclasses.asdict(cfg)}
     with progress_bar(len(ep) * 2, "hippocampus-recall", quiet=quiet or json_out) as bar:
+        todo = []
         for e in ep:
             f = run.data_dir / f"grid_{e}.npz"
             if f.exists():  # resume: this epoch setting is done
@@ -104,18 +113,21 @@ def reproduce_recall(
                 merged["grids"][e], merged["mem"][e], merged["distance"][e] = d["grid"], d["mem"], d["distance"]
                 merged["activity"][e] = json.loads(str(d["activity"]))
                 for k in merged["timings"]:
-                    merged["timings"][k] += float(d[k])
+                    merged["timings"][k] += float(d[k]) if k in d else 0.0
                 bar.advance(2)
-                continue
-            res = run_recall_grid(dataclasses.replace(cfg, epochs=(e,)), params,
-                                  progress=lambda msg: bar.advance(1))
-            merged["grids"][e], merged["mem"][e], merged["distance"][e] = res["grids"][e], res["mem"][e], res["distance"][e]
-            merged["activity"][e] = res["activity"][e]
+            else:
+                todo.append(e)
+        if todo:  # one call: with nested epochs the shorter settings are snapshots of the longest
+            res = run_recall_grid(cfg, params, progress=lambda msg: bar.advance(1), epochs_to_run=tuple(todo))
             for k in merged["timings"]:
                 merged["timings"][k] += res["timings"][k]
-            save_npz_atomic(f, grid=res["grids"][e], mem=res["mem"][e], distance=res["distance"][e],
-                            per_network=res["grids_per_network"][e], activity=json.dumps(res["activity"][e]),
-                            **{k: res["timings"][k] for k in res["timings"]})
+            for e in todo:
+                merged["grids"][e], merged["mem"][e], merged["distance"][e] = res["grids"][e], res["mem"][e], res["distance"][e]
+                merged["activity"][e] = res["activity"][e]
+                save_npz_atomic(run.data_dir / f"grid_{e}.npz", grid=res["grids"][e], mem=res["mem"][e],
+                                distance=res["distance"][e], per_network=res["grids_per_network"][e],
+                                activity=json.dumps(res["activity"][e]),
+                                **{k: res["timings"][k] / len(todo) for k in res["timings"]})
     merged["timings"]["total_s"] = time.perf_counter() - t_start
     for e, g in merged["grids"].items():
         if e in PUBLISHED and g.shape == PUBLISHED[e].shape:

@@ -103,8 +103,17 @@ class RecallGridConfig:
     sparsity: float = 0.75
     seed: int = 0
     legacy: bool = False
+    nested_epochs: bool = True  # the E-epoch grid tests the networks of the longest setting after E epochs
+    engine: str = "auto"  # "fast" (default unless legacy), "reference" (runner.train_jobs)
+    workers: int = 0  # networks simulated at once by the fast engine; 0 = one per available core
 
     def validate(self) -> None:
+        from neurorl.hippocampus.runner import ENGINES
+
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 0 (0 = one per core), got {self.workers}")
         if self.deletion not in ("structured", "random"):
             raise ValueError(f"deletion must be 'structured' or 'random', got {self.deletion!r}")
         if self.networks < 1 or self.repeats < 1 or not self.epochs or not self.list_sizes or not self.ratios:
@@ -135,102 +144,144 @@ class _PhaseClock:
 
 
 def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: HippocampusParams | None = None,
-                    progress=None) -> dict:
-    """Train ``networks`` fresh networks per (epochs, list size) and test every corruption ratio.
+                    progress=None, epochs_to_run: tuple | None = None) -> dict:
+    """Train ``networks`` fresh networks per list size and test every corruption ratio after each
+    epoch setting.
+
+    With ``cfg.nested_epochs`` (the default, corrected schedule only) every (list size, network) pair
+    has one network, one pattern list and one epoch order, and the grid of E epochs tests that network
+    after its first E epochs (the original's rand.Seed(2) at every Init made a 2-epoch run exactly the
+    first 2 epochs of a 5-epoch run, hippocampus.md §1.6 quirk 4); otherwise each epoch setting trains
+    its own networks. ``epochs_to_run`` (a subset of ``cfg.epochs``, for resuming) draws everything
+    as for the whole config but trains and tests only as far as needed for those settings.
 
     Returns grids [epochs][n, r] of nearest-pattern accuracy, Mem and distance, activity levels
-    and timings per phase.
+    and timings (wall and CPU seconds) per phase.
     """
     cfg.validate()
     p = (params or HippocampusParams()).replace(legacy=cfg.legacy)
+    todo = tuple(cfg.epochs) if epochs_to_run is None else tuple(epochs_to_run)
+    if not todo or any(e not in cfg.epochs for e in todo):
+        raise ValueError(f"epochs_to_run must be a non-empty subset of {cfg.epochs}, got {epochs_to_run}")
     rng = np.random.default_rng(cfg.seed)
     n_max = max(cfg.list_sizes)
     pattern_sets = [random_patterns(rng, n_max, cfg.sparsity) for _ in range(cfg.networks)]  # nested lists
     timings = {"train_s": 0.0, "test_s": 0.0, "score_s": 0.0, "train_cpu_s": 0.0, "test_cpu_s": 0.0, "score_cpu_s": 0.0}
     clock = _PhaseClock(timings)
     result = {"config": dataclasses.asdict(cfg), "grids": {}, "mem": {}, "distance": {}, "activity": {}}
-    reps = _effective_repeats(cfg)
     key = jax.random.PRNGKey(cfg.seed)
-    for e_i, epochs in enumerate(cfg.epochs):
-        jobs, meta = [], []
-        for n in cfg.list_sizes:
-            for k in range(cfg.networks):
-                jobs.append(Job(pattern_sets[k][:n], epoch_orders(rng, n, epochs)))
-                meta.append((n, k))
-        keys = jax.random.split(jax.random.fold_in(key, e_i), len(jobs))
-        clock.start()
-        nets, stats = train_jobs(jobs, keys, p, stack=False)
-        jax.block_until_ready(nets)
-        clock.stop("train")
-        if progress:
-            progress(f"trained {len(jobs)} networks, {epochs} epochs")
-
-        # test items: (network, ratio, repeat, pattern)
-        item_net, item_cue, item_targ, item_key = [], [], [], []
-        for b, (n, k) in enumerate(meta):
-            pats = jobs[b].patterns
-            for r_i, r in enumerate(cfg.ratios):
-                for rep in range(reps):
-                    for i in range(n):
-                        cue = corrupt_structured(pats[i], r) if cfg.deletion == "structured" else \
-                            corrupt_random(rng, pats[i], r)
-                        item_net.append(b)
-                        item_cue.append(cue)
-                        item_targ.append(pats[i])
-                        item_key.append((b, r_i, rep, i))
-        item_net = np.asarray(item_net)
-        item_cue = np.stack(item_cue)
-        item_targ = np.stack(item_targ)
-        clock.start()
-        if cfg.legacy:
-            out = _legacy_tests(nets, item_net, item_cue, item_targ, p)
-        else:
-            out = test_items(nets, item_net, item_cue, item_targ, p)
-        recall = np.asarray(out.recall)
-        clock.stop("test")
-        if progress:
-            progress(f"tested {len(item_net)} items")
-
-        clock.start()
-        acc = np.zeros((len(cfg.list_sizes), len(cfg.ratios), cfg.networks))
-        mem = np.zeros_like(acc)
-        dist = np.zeros_like(acc)
-        cnt = np.zeros_like(acc)
-        n_index = {n: j for j, n in enumerate(cfg.list_sizes)}
-        keys_arr = np.asarray(item_key)  # (network, ratio, repeat, pattern) per item
-        item_mem = np.asarray(out.mem, np.float64)
-        for b, (n, k) in enumerate(meta):  # nearest stored pattern of every recall, per network (§1.2)
-            ix = np.flatnonzero(keys_arr[:, 0] == b)
-            target = keys_arr[ix, 3]
-            d = hamming_rounded(recall[ix], jobs[b].patterns)  # [items, n]
-            cell = (np.full(len(ix), n_index[n]), keys_arr[ix, 1], np.full(len(ix), k))
-            np.add.at(acc, cell, (d.argmin(-1) == target).astype(np.float64))  # ties: lowest index
-            np.add.at(mem, cell, item_mem[ix])
-            np.add.at(dist, cell, d[np.arange(len(ix)), target].astype(np.float64))
-            np.add.at(cnt, cell, 1.0)
-        acc, mem, dist = acc / cnt, mem / cnt, dist / cnt
-        clock.stop("score")
-        result["grids"][epochs] = acc.mean(-1)
-        result["grids_per_network"] = result.get("grids_per_network", {})
-        result["grids_per_network"][epochs] = acc
-        result["mem"][epochs] = mem.mean(-1)
-        result["distance"][epochs] = dist.mean(-1)
-        result["activity"][epochs] = {
-            k.removeprefix("act_m_avg_"): float(np.nanmean([s[k][-1] for s in stats]))
-            for k in stats[0] if k.startswith("act_m_avg_")
-        }
-        result["activity_minus"] = result.get("activity_minus", {})
-        result["activity_minus"][epochs] = {
-            k.removeprefix("act_"): float(np.nanmean([np.nanmean(s[k]) for s in stats]))
-            for k in stats[0] if k.startswith("act_") and not k.startswith("act_m_avg_")
-        }
-        result["train_mem"] = result.get("train_mem", {})
-        result["train_mem"][epochs] = float(np.nanmean([s["mem"][-1] for s in stats]))
+    meta = [(n, k) for n in cfg.list_sizes for k in range(cfg.networks)]
+    engine = dict(engine=cfg.engine, workers=cfg.workers or None)
+    if cfg.nested_epochs and not cfg.legacy:
+        e_max = max(cfg.epochs)
+        orders = [epoch_orders(rng, n, e_max) for n, k in meta]
+        keys = jax.random.split(jax.random.fold_in(key, 0), len(meta))
+        nets, done, stats = None, 0, [None] * len(meta)
+        for epochs in sorted(set(cfg.epochs)):
+            if epochs > max(todo):
+                break
+            jobs = [Job(pattern_sets[k][:n], orders[b][done:epochs]) for b, (n, k) in enumerate(meta)]
+            clock.start()
+            nets, new_stats = train_jobs(jobs, keys if nets is None else None, p, nets=nets, stack=False, **engine)
+            jax.block_until_ready(nets)
+            clock.stop("train")
+            stats = [_join_stats(a, b) for a, b in zip(stats, new_stats)]
+            done = epochs
+            if progress:
+                progress(f"trained {len(jobs)} networks to {epochs} epochs")
+            if epochs in todo:
+                full_jobs = [Job(pattern_sets[k][:n], orders[b][:epochs]) for b, (n, k) in enumerate(meta)]
+                _grid_for(result, epochs, full_jobs, meta, nets, stats, cfg, p, rng, clock, progress)
+    else:
+        for e_i, epochs in enumerate(cfg.epochs):
+            jobs = [Job(pattern_sets[k][:n], epoch_orders(rng, n, epochs)) for n, k in meta]
+            keys = jax.random.split(jax.random.fold_in(key, e_i), len(jobs))
+            if epochs not in todo:
+                continue
+            clock.start()
+            nets, stats = train_jobs(jobs, keys, p, stack=False, **engine)
+            jax.block_until_ready(nets)
+            clock.stop("train")
+            if progress:
+                progress(f"trained {len(jobs)} networks, {epochs} epochs")
+            _grid_for(result, epochs, jobs, meta, nets, stats, cfg, p, rng, clock, progress)
     result["timings"] = timings
     for e, grid in result["grids"].items():
         if e in PUBLISHED and grid.shape == PUBLISHED[e].shape:
             result.setdefault("mad", {})[e] = float(np.abs(grid - PUBLISHED[e]).mean())
     return result
+
+
+def _join_stats(a: dict | None, b: dict) -> dict:
+    """Per-epoch training statistics of consecutive stages of the same networks."""
+    if a is None:
+        return b
+    out = {k: np.concatenate([a[k], b[k]]) for k in a if k != "epochs_run"}
+    out["epochs_run"] = a["epochs_run"] + b["epochs_run"]
+    return out
+
+
+def _grid_for(result: dict, epochs: int, jobs: list, meta: list, nets, stats: list, cfg: RecallGridConfig,
+              p: HippocampusParams, rng, clock: _PhaseClock, progress) -> None:
+    """Test every (network, ratio, repeat, pattern) item on the trained ``nets`` and score the grid."""
+    reps = _effective_repeats(cfg)
+    item_net, item_cue, item_targ, item_key = [], [], [], []
+    for b, (n, k) in enumerate(meta):
+        pats = jobs[b].patterns
+        for r_i, r in enumerate(cfg.ratios):
+            for rep in range(reps):
+                for i in range(n):
+                    cue = corrupt_structured(pats[i], r) if cfg.deletion == "structured" else \
+                        corrupt_random(rng, pats[i], r)
+                    item_net.append(b)
+                    item_cue.append(cue)
+                    item_targ.append(pats[i])
+                    item_key.append((b, r_i, rep, i))
+    item_net = np.asarray(item_net)
+    item_cue = np.stack(item_cue)
+    item_targ = np.stack(item_targ)
+    clock.start()
+    if cfg.legacy:
+        out = _legacy_tests(nets, item_net, item_cue, item_targ, p)
+    else:
+        out = test_items(nets, item_net, item_cue, item_targ, p, engine=cfg.engine, workers=cfg.workers or None)
+    recall = np.asarray(out.recall)
+    clock.stop("test")
+    if progress:
+        progress(f"tested {len(item_net)} items")
+
+    clock.start()
+    acc = np.zeros((len(cfg.list_sizes), len(cfg.ratios), cfg.networks))
+    mem = np.zeros_like(acc)
+    dist = np.zeros_like(acc)
+    cnt = np.zeros_like(acc)
+    n_index = {n: j for j, n in enumerate(cfg.list_sizes)}
+    keys_arr = np.asarray(item_key)  # (network, ratio, repeat, pattern) per item
+    item_mem = np.asarray(out.mem, np.float64)
+    for b, (n, k) in enumerate(meta):  # nearest stored pattern of every recall, per network (§1.2)
+        ix = np.flatnonzero(keys_arr[:, 0] == b)
+        target = keys_arr[ix, 3]
+        d = hamming_rounded(recall[ix], jobs[b].patterns)  # [items, n]
+        cell = (np.full(len(ix), n_index[n]), keys_arr[ix, 1], np.full(len(ix), k))
+        np.add.at(acc, cell, (d.argmin(-1) == target).astype(np.float64))  # ties: lowest index
+        np.add.at(mem, cell, item_mem[ix])
+        np.add.at(dist, cell, d[np.arange(len(ix)), target].astype(np.float64))
+        np.add.at(cnt, cell, 1.0)
+    acc, mem, dist = acc / cnt, mem / cnt, dist / cnt
+    clock.stop("score")
+    result["grids"][epochs] = acc.mean(-1)
+    result.setdefault("grids_per_network", {})[epochs] = acc
+    result["mem"][epochs] = mem.mean(-1)
+    result["distance"][epochs] = dist.mean(-1)
+    result["activity"][epochs] = {
+        k.removeprefix("act_m_avg_"): float(np.nanmean([s[k][-1] for s in stats]))
+        for k in stats[0] if k.startswith("act_m_avg_")
+    }
+    result.setdefault("activity_minus", {})[epochs] = {
+        k.removeprefix("act_"): float(np.nanmean([np.nanmean(s[k]) for s in stats]))
+        for k in stats[0] if k.startswith("act_") and not k.startswith("act_m_avg_")
+    }
+    result.setdefault("train_mem", {})[epochs] = float(np.nanmean([s["mem"][-1] for s in stats]))
 
 
 def _legacy_tests(nets, item_net, item_cue, item_targ, p):

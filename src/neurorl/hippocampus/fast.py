@@ -238,17 +238,12 @@ def learn(net: Net, snap: dict, p: HippocampusParams) -> Net:
     n = net.n_wt_updates + 1
     bal = tuple(prj for prj in wt if HIDDEN[PROJECTION_RECEIVER[prj]])  # not for Target receivers (ECout)
 
-    def new_factors(_):
-        f = {prj: LR.wtbal(wt[prj], lp) for prj in bal}
-        return {k: v[0] for k, v in f.items()}, {k: v[1] for k, v in f.items()}
-
-    def old_factors(_):
-        return {k: net.wb_inc[k] for k in bal}, {k: net.wb_dec[k] for k in bal}
-
-    inc, dec = jax.lax.cond((n % lp.wtbal_interval) == 0, new_factors, old_factors, None)
+    do_bal = (n % lp.wtbal_interval) == 0
     wb_inc, wb_dec = dict(net.wb_inc), dict(net.wb_dec)
-    wb_inc.update(inc)
-    wb_dec.update(dec)
+    for prj in bal:  # (a lax.cond here would copy every weight array into the branch: slower)
+        inc, dec = LR.wtbal(wt[prj], lp)
+        wb_inc[prj] = jnp.where(do_bal, inc, net.wb_inc[prj])
+        wb_dec[prj] = jnp.where(do_bal, dec, net.wb_dec[prj])
     return net._replace(wt=wt, lwt=lwt, wb_inc=wb_inc, wb_dec=wb_dec, n_wt_updates=n)
 
 

@@ -322,19 +322,28 @@ def _bucket(n: int, minimum: int) -> int:
     return b
 
 
-def _map_jobs(fn, items: list, workers: int) -> list:
-    """``[fn(x) for x in items]`` on ``workers`` threads. XLA runs each compiled call on the calling
-    thread's behalf and releases the GIL, so independent networks proceed in parallel. The first item
-    runs alone so that the program is compiled once, not once per thread."""
+def _map_jobs(fn, items: list, workers: int, cost=None) -> list:
+    """``[fn(x) for x in items]`` on ``workers`` threads. XLA runs each compiled call without the
+    GIL, so independent networks proceed in parallel. The cheapest item runs first and alone (the
+    program is compiled once, not once per thread); the rest go longest first, so no thread is left
+    with a long job at the end. ``cost``: per-item cost estimates (default: all equal)."""
     if not items:
         return []
-    first = fn(items[0])
+    cost = np.ones(len(items)) if cost is None else np.asarray(cost, np.float64)
+    first = int(np.argmin(cost))
+    rest = [int(i) for i in np.argsort(-cost, kind="stable") if i != first]
+    out = [None] * len(items)
+    out[first] = fn(items[first])
     if workers <= 1 or len(items) == 1:
-        return [first] + [fn(x) for x in items[1:]]
+        for i in rest:
+            out[i] = fn(items[i])
+        return out
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return [first] + list(pool.map(fn, items[1:]))
+        for i, r in zip(rest, pool.map(lambda i: fn(items[i]), rest)):
+            out[i] = r
+    return out
 
 
 def _net_of(nets, i: int) -> Net:
@@ -377,7 +386,7 @@ def train_jobs_fast(jobs: list[Job], keys, p: HippocampusParams, nets=None, work
         new, outs = fast.train_schedule(net, jnp.asarray(pats), jnp.asarray(order), jnp.int32(job.order.size), p)
         return new, jax.tree_util.tree_map(np.asarray, outs)
 
-    results = _map_jobs(run, list(range(len(jobs))), workers)
+    results = _map_jobs(run, list(range(len(jobs))), workers, cost=[j.order.size for j in jobs])
     stats = []
     for job, (_, outs) in zip(jobs, results):
         n_ep, n = job.order.shape[0], max(job.order.shape[1] if job.order.ndim == 2 else 1, 1)
@@ -428,7 +437,7 @@ def test_items_fast(nets, net_of_item: np.ndarray, cues: np.ndarray, targets: np
                                  chunk, p)
         return jax.tree_util.tree_map(lambda x: np.asarray(x)[: len(ix)], out)
 
-    results = _map_jobs(run, groups, workers)
+    results = _map_jobs(run, groups, workers, cost=[len(ix) for _, ix in groups])
     n = len(net_of_item)
 
     def gather(*parts):
@@ -451,7 +460,7 @@ def train_jobs(jobs: list[Job], keys, p: HippocampusParams, pair: bool = True, n
     ``engine``: "fast" (fast.py, the default for the corrected schedule), "reference" (vmapped lanes
     of dynamics.trial; always used with legacy=True) or "auto"."""
     if _engine(engine, p) == "reference":
-        return train_jobs_lanes(jobs, keys, p, pair=pair, nets=nets)
+        return train_jobs_lanes(jobs, keys, p, pair=pair, nets=stack_nets(nets) if isinstance(nets, list) else nets)
     return train_jobs_fast(jobs, keys, p, nets=nets, workers=workers, stack=stack)
 
 
