@@ -75,6 +75,11 @@ def _check_values(arr: np.ndarray, what: str) -> None:
 class HippocampusModel:
     """The Leabra hip model with spolcyn's interface, natively in JAX.
 
+    ``engine="reference"`` (default) runs dynamics.trial exactly as the HTTP server's backend does, so
+    in-process and served results are the same numbers; ``engine="fast"`` (or "auto") uses fast.py,
+    the engine of the recall experiment, which agrees with it to float rounding per trial (over many
+    trials the two drift apart as any two float orderings do, tests/hippocampus/test_fast.py).
+
     >>> m = HippocampusModel(seed=0)
     >>> m.set_patterns(patterns)            # [N, 6, 2, 3, 4] or [N, 144], binary or in [0, 1]
     >>> m.train(epochs=5, runs=1)           # fresh weights, then training; returns timing and stats
@@ -82,7 +87,12 @@ class HippocampusModel:
     >>> m.step(cues, targets, repeats=1)    # mean reward per cue (144 - Hamming distance)
     """
 
-    def __init__(self, params: HippocampusParams | None = None, seed: int = 0):
+    def __init__(self, params: HippocampusParams | None = None, seed: int = 0, engine: str = "reference"):
+        from neurorl.hippocampus.runner import ENGINES
+
+        if engine not in ENGINES:
+            raise HippocampusError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
         if params is None:
             params = HippocampusParams()
         if not isinstance(params, HippocampusParams):
@@ -144,7 +154,7 @@ class HippocampusModel:
             rng = np.random.default_rng(self.seed)
             jobs = [Job(self._patterns, epoch_orders(rng, self._patterns.shape[0], int(epochs))) for _ in range(runs)]
             keys = jax.random.split(jax.random.PRNGKey(self.seed), int(runs))
-            nets, stats = train_jobs(jobs, keys, self.params, pair=False)
+            nets, stats = train_jobs(jobs, keys, self.params, pair=False, engine=self.engine)
             jax.block_until_ready(nets)
             self._nets, self._runs, self._epochs_trained = nets, int(runs), int(epochs)
             seconds = time.perf_counter() - t0
@@ -177,7 +187,8 @@ class HippocampusModel:
             new, out = test_sequential(one, jnp.asarray(c), jnp.asarray(t), jnp.asarray(valid), self.params)
             self._nets = jax.tree_util.tree_map(lambda a, b: a.at[run: run + 1].set(b), self._nets, new)  # quirk 3
             return jax.tree_util.tree_map(lambda x: np.asarray(x)[0, :m], out)
-        out = test_items(self._nets, np.full(m, run), cues, targets, self.params, chunk=_CHUNK, group=1)
+        out = test_items(self._nets, np.full(m, run), cues, targets, self.params, chunk=_CHUNK, group=1,
+                         engine=self.engine)
         return jax.tree_util.tree_map(np.asarray, out)
 
     def test(self, cue: Any, target: Any = None, run: int = 0) -> dict:
