@@ -371,7 +371,7 @@ def use_compilation_cache(path: str | Path | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ local
-def run_local(sweep: Sweep, *, quiet: bool = False, log: Callable[[str], None] = print, vmap_grid: bool = True,
+def run_local(sweep: Sweep, *, quiet: bool = False, log: Callable[[str], None] = print, vmap_grid: bool = False,
               max_points: int | None = None, stop_after_updates: int | None = None) -> dict[str, dict]:
     """Run the sweep's unfinished jobs in this process, one program at a time (2-core machines: every
     program already uses all cores through XLA).
