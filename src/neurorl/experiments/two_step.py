@@ -242,7 +242,7 @@ def reproduce_two_step_cmd(
 
 
 # =====================================================================================================
-# Episodic meta-RL (Ritter et al. 2018): a driver for networks other than the trainer's default
+# Episodic meta-RL (Ritter et al. 2018): the DND + epLSTM agent, registered as the network of its families
 # =====================================================================================================
 def _train_shared(cfg: TrainConfig, run, *, quiet: bool, resume: bool):
     """The shared trainer (``neurorl.rl.trainer.train``); the family's registered builder makes the episodic net."""
