@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 from neurorl.hippocampus.params import EC_N, EC_POOL_SIZE, EC_POOLS, HippocampusParams
-from neurorl.hippocampus.runner import Job, epoch_orders, test_items, test_sequential, train_jobs
+from neurorl.hippocampus.runner import Job, epoch_orders, precompile_tests, test_items, test_sequential, train_jobs
 
 RATIOS = tuple(float(r) for r in np.linspace(0, 1, 10, endpoint=False))
 LIST_SIZES = tuple(range(2, 21, 2))
@@ -172,6 +172,8 @@ def run_recall_grid(cfg: RecallGridConfig = RecallGridConfig(), params: Hippocam
     key = jax.random.PRNGKey(cfg.seed)
     meta = [(n, k) for n in cfg.list_sizes for k in range(cfg.networks)]
     engine = dict(engine=cfg.engine, workers=cfg.workers or None)
+    if not cfg.legacy and cfg.engine != "reference":  # compile the test program while networks train
+        precompile_tests(len(cfg.ratios) * _effective_repeats(cfg) * max(cfg.list_sizes), p)
     if cfg.nested_epochs and not cfg.legacy:
         e_max = max(cfg.epochs)
         orders = [epoch_orders(rng, n, e_max) for n, k in meta]

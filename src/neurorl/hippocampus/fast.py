@@ -204,10 +204,24 @@ def _zero(x) -> bool:
 _FULL_MASK = ("ecin_ca1", "ca1_ecout", "ecout_ca1", "ca3_ca1")
 
 
+def _wt_from_dwt(wt, lwt, dwt, wb_inc, wb_dec, soft_bound: bool, lp):
+    """WtFmDWt (§3.6) as ``learning.wt_from_dwt``, with the DWt expression evaluated once: LWt is
+    written first, and Wt = sig(LWt) is recomputed where LWt moved. (The reference also recomputes
+    Wt where DWt != 0 but LWt did not move; there sig(LWt) equals the stored Wt up to float rounding.)"""
+    inc, dec = wb_inc[..., None], wb_dec[..., None]
+    if soft_bound:
+        d = jnp.where(dwt > 0.0, dwt * inc * (1.0 - lwt), dwt * dec * lwt)
+    else:
+        d = jnp.where(dwt > 0.0, dwt * inc, dwt * dec)
+    new_lwt = jnp.where(dwt != 0.0, jnp.clip(lwt + d, 0.0, 1.0), lwt)
+    new_lwt = jax.lax.optimization_barrier(new_lwt)  # materialise: XLA:CPU would recompute DWt for Wt
+    return jnp.where(new_lwt != lwt, L.sig_wt(new_lwt, lp), wt), new_lwt
+
+
 def learn(net: Net, snap: dict, p: HippocampusParams) -> Net:
     """``dynamics.apply_dwt(dynamics.compute_dwt(net, snap))`` for the corrected schedule, where the
     pending DWt is always zero before and after: the same DWt terms in the same order, applied at
-    once; WtBal (§3.6) is computed only on the trials where it takes effect (every 10th update)."""
+    once, without multiplying by masks that are all ones."""
     lp = p.learn
 
     def rv(name, key, pool):
@@ -224,8 +238,8 @@ def learn(net: Net, snap: dict, p: HippocampusParams) -> Net:
         d = LR.dwt_ecca1(rv(r, "act_p", pool), rv(r, "act_q1", pool), rv(r, "slrn", pool), rv(r, "avg_l", pool),
                          rv(r, "avg_l_lrn", pool), rv(s, "act_p", pool), rv(s, "act_q1", pool), rv(s, "slrn", pool), lp)
         dwt = masked(prj, lp.lrate(prj) * d)
-        wt[prj], lwt[prj] = LR.wt_from_dwt(net.wt[prj], net.lwt[prj], dwt, net.wb_inc[prj], net.wb_dec[prj],
-                                           LR.is_soft_bound(prj), lp)
+        wt[prj], lwt[prj] = _wt_from_dwt(net.wt[prj], net.lwt[prj], dwt, net.wb_inc[prj], net.wb_dec[prj],
+                                         LR.is_soft_bound(prj), lp)
     for prj, minus, hebb, cor in (("ecin_dg", "act_q1", lp.hebb_ecin_dg, lp.savg_cor_ecin_dg),
                                   ("ca3_ca1", "act_m", lp.hebb_ca3_ca1, lp.savg_cor_ca3_ca1)):  # CHL (§2.4)
         s, r = PROJECTION_SENDER[prj], PROJECTION_RECEIVER[prj]
@@ -233,8 +247,8 @@ def learn(net: Net, snap: dict, p: HippocampusParams) -> Net:
         d = LR.dwt_chl(snap[r]["act_p"], snap[r][minus], snap[s]["act_p"], snap[s][minus], net.lwt[prj], sc, hebb)
         on = (snap[s]["act_p"].mean() >= lp.savg_thr).astype(jnp.float32)  # skip if sender ActP avg < .001
         dwt = masked(prj, lp.lrate(prj) * on * d)
-        wt[prj], lwt[prj] = LR.wt_from_dwt(net.wt[prj], net.lwt[prj], dwt, net.wb_inc[prj], net.wb_dec[prj],
-                                           LR.is_soft_bound(prj), lp)
+        wt[prj], lwt[prj] = _wt_from_dwt(net.wt[prj], net.lwt[prj], dwt, net.wb_inc[prj], net.wb_dec[prj],
+                                         LR.is_soft_bound(prj), lp)
     n = net.n_wt_updates + 1
     bal = tuple(prj for prj in wt if HIDDEN[PROJECTION_RECEIVER[prj]])  # not for Target receivers (ECout)
 
@@ -290,25 +304,31 @@ class TrainSlots(NamedTuple):
     act_m_avg: dict  # layer -> running ActMAvg after the trial
 
 
-@functools.partial(jax.jit, static_argnames=("p",))
 def train_schedule(net: Net, patterns, order, n_trials, p: HippocampusParams) -> tuple[Net, TrainSlots]:
     """Train one network on ``patterns[order[t]]`` for t < ``n_trials`` (a dynamic count: arrays are
     padded to a few bucket sizes, and padding costs no work). Returns (trained net, TrainSlots [len(order)])."""
-    conn = net.conn
+    if p.legacy:
+        raise ValueError("the fast path implements the corrected schedule only; legacy=True uses dynamics.trial")
+    fixed = {"conn": net.conn, "dwt": net.dwt}  # never change in the corrected schedule: not copied out
+    state, outs = _train_schedule(net._replace(conn=None, dwt=None), fixed, patterns, order, n_trials, p)
+    return state._replace(**fixed), outs
+
+
+@functools.partial(jax.jit, static_argnames=("p",))
+def _train_schedule(state: Net, fixed: dict, patterns, order, n_trials, p: HippocampusParams):
     slots = len(order)
     nan = jnp.full((slots,), jnp.nan, jnp.float32)
     outs0 = TrainSlots(nan, nan, nan, {k: nan for k in LAYERS}, {k: nan for k in LAYERS})
 
     def body(t, carry):
         state, outs = carry
-        new, out = train_trial(state._replace(conn=conn), patterns[order[t]], p)
+        new, out = train_trial(state._replace(**fixed), patterns[order[t]], p)
         o = TrainSlots(out.mem.mem_all, out.mem.trg_on_was_off_all, out.mem.trg_off_was_on, out.act_avg,
                        {k: v.act_m_avg for k, v in new.lay.items()})
         outs = jax.tree_util.tree_map(lambda buf, v: buf.at[t].set(v), outs, o)
-        return new._replace(conn=None), outs
+        return new._replace(conn=None, dwt=None), outs
 
-    state, outs = jax.lax.fori_loop(0, n_trials, body, (net._replace(conn=None), outs0))
-    return state._replace(conn=conn), outs
+    return jax.lax.fori_loop(0, n_trials, body, (state, outs0))
 
 
 class TestChunks(NamedTuple):

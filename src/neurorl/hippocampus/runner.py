@@ -424,8 +424,7 @@ def test_items_fast(nets, net_of_item: np.ndarray, cues: np.ndarray, targets: np
     cues = np.asarray(cues, np.float32)
     targets = np.asarray(targets, np.float32)
     groups = [(int(b), np.flatnonzero(net_of_item == b)) for b in np.unique(net_of_item)]
-    m_pad = _bucket(max(len(ix) for _, ix in groups), 256)
-    m_pad = -(-m_pad // chunk) * chunk
+    m_pad = _test_rows(max(len(ix) for _, ix in groups), chunk)
 
     def run(g):
         b, ix = g
@@ -449,6 +448,39 @@ def test_items_fast(nets, net_of_item: np.ndarray, cues: np.ndarray, targets: np
 
     out = jax.tree_util.tree_map(gather, *results)
     return TestOut(out.recall, out.mem, out.trg_on_was_off, out.trg_off_was_on, out.cmp_n, out.act_avg)
+
+
+def _test_rows(items: int, chunk: int) -> int:
+    """Rows of the padded test arrays for a network with ``items`` test items (a few buckets)."""
+    m_pad = _bucket(items, 256)
+    return -(-m_pad // chunk) * chunk
+
+
+def use_compile_cache(path) -> None:
+    """Turn on JAX's persistent compilation cache in ``path`` for this process: a later process with
+    the same programs loads them from disk instead of compiling (XLA compilation of the fast engine's
+    training and test programs takes ~10 CPU-seconds)."""
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def precompile_tests(items_per_network: int, p: HippocampusParams, chunk: int = 20):
+    """Compile the fast engine's test program for networks with up to ``items_per_network`` items in
+    a background thread (e.g. while networks train); returns the thread. The call runs zero chunks."""
+    import threading
+
+    from neurorl.hippocampus import fast
+    from neurorl.hippocampus.network import init_net
+
+    def work():
+        net = init_net(0, p)
+        z = jnp.zeros((_test_rows(items_per_network, chunk), EC_N), jnp.float32)
+        jax.block_until_ready(fast.test_schedule(net, z, z, jnp.int32(0), chunk, p))
+
+    th = threading.Thread(target=work, name="hippocampus-precompile-tests", daemon=True)
+    th.start()
+    return th
 
 
 def train_jobs(jobs: list[Job], keys, p: HippocampusParams, pair: bool = True, nets: Net | None = None,
