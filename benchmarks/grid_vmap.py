@@ -13,7 +13,7 @@ work (G x S seeds x U updates of the bandit preset), the wall and CPU seconds of
 Each variant's first chunk includes compilation ("first"); the rest is training ("train").
 The load average (``os.getloadavg``) is printed with every variant: the machine is shared.
 
-    python benchmarks/grid_vmap.py                         # 4 gamma points x 2 seeds, 100 updates
+    python benchmarks/grid_vmap.py                         # 4 gamma points x 2 seeds, 20 updates
     python benchmarks/grid_vmap.py --points 4 --seeds 2 --updates 200 --chunk 100
 """
 
@@ -91,8 +91,8 @@ def main() -> None:
     ap.add_argument("--preset", default="bandit-independent")
     ap.add_argument("--points", type=int, default=4, help="gamma values (grid points)")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per point")
-    ap.add_argument("--updates", type=int, default=100)
-    ap.add_argument("--chunk", type=int, default=50, help="updates per compiled call")
+    ap.add_argument("--updates", type=int, default=20)
+    ap.add_argument("--chunk", type=int, default=10, help="updates per compiled call")
     ap.add_argument("--variants", default="vmapped,separate,separate+cache")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -119,6 +119,8 @@ def main() -> None:
         out["variants"][name] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "first_chunk_incl_compile_s": round(res["first_s"], 2),
                                  "train_s": round(res["train_s"], 2), "load_before": round(load0, 2),
                                  "load_after": round(os.getloadavg()[0], 2)}
+        if not args.json:
+            print(name, out["variants"][name], flush=True)
     names = list(params)
     out["identical_params"] = {f"{a} == {b}": all(np.array_equal(x, y) for x, y in zip(
         jax.tree_util.tree_leaves(params[a]), jax.tree_util.tree_leaves(params[b]))) for a in names for b in names if a < b}
