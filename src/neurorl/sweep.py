@@ -371,13 +371,12 @@ def use_compilation_cache(path: str | Path | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ local
-def run_local(sweep: Sweep, *, quiet: bool = False, log: Callable[[str], None] = print, vmap_grid: bool = False,
+def run_local(sweep: Sweep, *, quiet: bool = False, log: Callable[[str], None] = print, vmap_grid: bool = True,
               max_points: int | None = None, stop_after_updates: int | None = None) -> dict[str, dict]:
     """Run the sweep's unfinished jobs in this process, one program at a time (2-core machines: every
     program already uses all cores through XLA).
 
-    With ``vmap_grid`` (opt-in: programs of >= 4 vmapped rows hang intermittently on jax 0.10.2 CPU,
-    docs/sweeps.md) jobs that can share a program (:func:`plan_groups`: grid points
+    With ``vmap_grid`` (default) jobs that can share a program (:func:`plan_groups`: grid points
     differing only in traced hyperparameters) are trained together in ONE compiled program, at most
     ``max_points`` per program; otherwise one program per job. ``stop_after_updates`` stops every
     job early (tests of resume); stopped jobs have no result.

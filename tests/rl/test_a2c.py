@@ -90,3 +90,29 @@ def test_interrupted_run_resumes_exactly(tmp_path):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     rows = part_run.metrics("metrics.csv").read()
     assert [r["update"] for r in rows] == ["10", "20", "30", "40"]
+
+
+def test_batched_init_has_no_batched_lapack_call():
+    """Regression for the 4+-seed hang (docs/harlow.md "Known problem", fixed): vmapping the
+    initialisation batched the orthogonal initialisers' QR, a LAPACK custom call that fans out into
+    the XLA intra-op pool it runs on and can deadlock it. Rows must be initialised unbatched."""
+    import re
+
+    from neurorl.rl import a2c
+    from neurorl.rl.presets import get_preset
+    from neurorl.rl.trainer import build_network, make_env
+    from neurorl.utils.config import apply_overrides
+
+    cfg = apply_overrides(get_preset("harlow-1d"), ["--config.a2c.num_envs=2", "--config.run.seeds=4"])
+    env, env_params = make_env(cfg.env)
+    net = build_network(cfg, env, env_params)
+    b_init, _ = a2c.compile_train_batched(cfg, env, env_params, net)
+    keys = a2c.seed_keys(cfg)
+    hps = a2c.stack_hyperparams([a2c.hyperparams(cfg)] * 4)
+    hlo = b_init.lower(keys, hps).as_text()
+    calls = [ln for ln in hlo.splitlines() if "lapack" in ln and "custom_call" in ln]
+    assert calls, "expected the orthogonal initialisers' QR in the init program"
+    for ln in calls:
+        # operand types look like tensor<4x256x256xf32> when batched, tensor<256x256xf32> when not
+        ranks = [len(t.split("x")) - 1 for t in re.findall(r"tensor<([0-9x]+)x?f32>", ln)]
+        assert ranks and max(ranks) <= 2, f"batched LAPACK call in the init program: {ln.strip()[:200]}"

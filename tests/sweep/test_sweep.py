@@ -208,9 +208,6 @@ def test_plan_groups_share_programs_only_across_traced_keys(tmp_path):
         [("p000_gamma-0.8", 2), ("p001_gamma-0.9", 2)], [("p000_gamma-0.8", 1), ("p001_gamma-0.9", 1)]]
 
 
-@pytest.mark.skip(reason="intermittent hang on jax 0.10.2 CPU when >= 4 rows (grid points x seeds) train in one "
-                         "program: XLA threads asleep, driver blocked (seen here in the full suite, and in Harlow "
-                         "with >= 4 seeds; docs/harlow.md 'Known problem'). --vmap-grid is opt-in until it is fixed.")
 def test_vmapped_grid_points_equal_separate_jobs_and_resume(local_sweep, tmp_path):
     """The 2-point gamma grid trained in ONE program (2 points x 2 seeds = 4 rows), stopped after 2 of 4
     updates and resumed (again one program): every point's weights and final metrics equal the local

@@ -42,7 +42,7 @@ def sweep_cmd(
     processes: int = typer.Option(0, min=0, help="Local: run each job in its own subprocess, N at a time (0: in this process)."),
     seeds_per_job: Optional[int] = typer.Option(None, min=1, help="Split each grid point's seeds into jobs of this many "
                                                 "(default: all seeds of a point vmapped in one job)."),
-    vmap_grid: bool = typer.Option(False, help="Local: train grid points that differ only in traced hyperparameters "
+    vmap_grid: bool = typer.Option(True, help="Local: train grid points that differ only in traced hyperparameters "
                                    "(gamma, lambda, loss coefficients, learning rates, clip norm) in ONE compiled program."),
     points_per_program: Optional[int] = typer.Option(None, min=1, help="Local, --vmap-grid: at most this many grid "
                                                      "points per program (memory)."),

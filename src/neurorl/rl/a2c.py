@@ -237,7 +237,13 @@ def compile_train_batched(cfg: TrainConfig, env, env_params, net):
     only in :data:`TRACED_KEYS`, or both. ``num_updates`` is static; ``states`` is donated.
     """
     init, train_chunk = make_train(cfg, env, env_params, net)
-    b_init = jax.jit(jax.vmap(init))
+    # Rows are initialised one after another (lax.map), NOT vmapped: vmapping turns the orthogonal
+    # initialisers' QR into a batched LAPACK call (lapack_sorgqr_ffi), whose ParallelBatchMap fans out
+    # into the XLA intra-op pool it is already running on and waits. When every pool worker does that
+    # at once the program deadlocks (found with gdb: both tf_XLAEigen threads in
+    # jax::OrthogonalQr -> ParallelBatchMap -> BlockingCounter::Wait; jax 0.10.2 CPU, 2 cores; it hung
+    # 4+ vmapped seeds intermittently, docs/harlow.md). Unbatched, the QR runs inline. Same values.
+    b_init = jax.jit(lambda keys, hps: jax.lax.map(lambda row: init(*row), (keys, hps)))
     b_chunk = jax.jit(jax.vmap(train_chunk, in_axes=(0, 0, None)), static_argnums=2, donate_argnums=0)
     return b_init, b_chunk
 
