@@ -66,8 +66,36 @@ class ConvEncoder(nn.Module):
         return x.reshape(batch_shape + (self.dense,)), vector
 
 
+class PatchConvEncoder(nn.Module):
+    """Convolutions whose stride equals their kernel (non-overlapping patches), written as reshape +
+    matrix product: the same function as ``nn.Conv(c, (k, k), strides=(k, k), padding="VALID")``, but
+    XLA's CPU backend runs matrix products several times faster than its convolutions, forward and
+    backward. Default: 4x4 patches -> 16 channels, 2x2 -> 32, dense 128 (a 32x32 screen becomes a 4x4x32
+    map; the left/right layout of the Harlow display survives in the map's columns)."""
+
+    patches: Sequence[int] = (4, 2)
+    channels: Sequence[int] = (16, 32)
+    dense: int = 128
+
+    @nn.compact
+    def __call__(self, obs):
+        image, vector = split_observation(obs)
+        if image is None:
+            raise ValueError("the patchconv encoder needs dict observations with an 'image' entry")
+        batch_shape = image.shape[:-3]
+        x = image.reshape((-1,) + image.shape[-3:])
+        for i, (k, c) in enumerate(zip(self.patches, self.channels)):
+            n, h, w, ch = x.shape
+            if h % k or w % k:
+                raise ValueError(f"patchconv layer {i}: a {h}x{w} map does not split into {k}x{k} patches")
+            x = x.reshape(n, h // k, k, w // k, k, ch).transpose(0, 1, 3, 2, 4, 5).reshape(n, h // k, w // k, k * k * ch)
+            x = nn.relu(nn.Dense(c, name=f"patch_{i}")(x))
+        x = nn.relu(nn.Dense(self.dense, name="dense")(x.reshape(x.shape[0], -1)))
+        return x.reshape(batch_shape + (self.dense,)), vector
+
+
 def make_encoder(name: str, **kwargs) -> nn.Module:
-    encoders = {"none": Identity, "mlp": MLPEncoder, "conv": ConvEncoder}
+    encoders = {"none": Identity, "mlp": MLPEncoder, "conv": ConvEncoder, "patchconv": PatchConvEncoder}
     if name not in encoders:
         raise ValueError(f"unknown encoder {name!r}; expected one of {sorted(encoders)}")
     return encoders[name](**kwargs)

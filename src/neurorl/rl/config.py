@@ -35,7 +35,7 @@ class EnvConfig:
 class AgentConfig:
     core: Literal["lstm", "gru", "stacked_lstm"] = "lstm"
     num_lstm_units: int = 48  # meta_rl.md §0: LSTM 48 for bandits and two-step
-    encoder: Literal["none", "mlp", "conv"] = "none"
+    encoder: Literal["none", "mlp", "conv", "patchconv"] = "none"
     random_seed: int = 42  # base seed; seed i of a multi-seed run uses random_seed + i
 
 
