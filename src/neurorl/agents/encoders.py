@@ -44,6 +44,14 @@ class MLPEncoder(nn.Module):
         return x, vector
 
 
+def _flat_images(obs, encoder: str):
+    """(images [N, H, W, C] with all leading axes flattened, vector, the leading axes) of a dict observation."""
+    image, vector = split_observation(obs)
+    if image is None:
+        raise ValueError(f"the {encoder} encoder needs dict observations with an 'image' entry")
+    return image.reshape((-1,) + image.shape[-3:]), vector, image.shape[:-3]
+
+
 class ConvEncoder(nn.Module):
     """Small conv net for RGB screens (Harlow visual), then a dense layer (meta_rl.md §1.2: conv encoder)."""
 
@@ -53,12 +61,7 @@ class ConvEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, obs):
-        image, vector = split_observation(obs)
-        if image is None:
-            raise ValueError("the conv encoder needs dict observations with an 'image' entry")
-        x = image
-        batch_shape = x.shape[:-3]
-        x = x.reshape((-1,) + x.shape[-3:])
+        x, vector, batch_shape = _flat_images(obs, "conv")
         for i, c in enumerate(self.channels):
             x = nn.relu(nn.Conv(c, (self.kernel, self.kernel), strides=(2, 2), name=f"conv_{i}")(x))
         x = x.reshape(x.shape[0], -1)
@@ -79,11 +82,7 @@ class PatchConvEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, obs):
-        image, vector = split_observation(obs)
-        if image is None:
-            raise ValueError("the patchconv encoder needs dict observations with an 'image' entry")
-        batch_shape = image.shape[:-3]
-        x = image.reshape((-1,) + image.shape[-3:])
+        x, vector, batch_shape = _flat_images(obs, "patchconv")
         for i, (k, c) in enumerate(zip(self.patches, self.channels)):
             n, h, w, ch = x.shape
             if h % k or w % k:
