@@ -47,7 +47,7 @@ def two_step_preset(**a2c) -> TrainConfig:
     Deviations from the paper's RMSProp 7e-4 single-thread A3C: Adam with a decaying learning rate,
     32 episodes per synchronous update and β_e annealed to 0 (§8.3 anchor, §9.2).
     """
-    base = dict(num_envs=32, unroll_length=100, num_updates=3000, gamma=0.9, gae_lambda=1.0, value_coef=0.05,
+    base = dict(num_envs=32, unroll_length=100, num_updates=12000, gamma=0.9, gae_lambda=1.0, value_coef=0.05,
                 entropy_start=0.05, entropy_end=0.0, entropy_fraction=1.0)
     base.update(a2c)
     return TrainConfig(
