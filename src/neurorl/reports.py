@@ -159,7 +159,7 @@ def _harlow_rows(run_dir: Path, info: dict) -> list[dict]:
     if "trial_1" not in s:  # e.g. harlow-episodic keeps another summary (cued/uncued): link its report
         return []
     return [{"quantity": f"% correct trial 1 / trials 2-6 ({s.get('seeds', '?')} seeds, {s.get('episodes', '?')} episodes)",
-             "ours": f"{s['trial_1']:.1f} / {s['trials_2_6']:.1f}", "published": "≈50 / ≈100 (Nature Fig 6)",
+             "ours": f"{s['trial_1']:.1f} / {s['trials_2_6']:.1f}", "published": "≈53 / ≈97–99 (Nature Fig 6c, figure reading, meta_rl.md §1.1)",
              "original": "see meta_rl.md §3.4", "source": "meta_rl.md §8.2, §3.4"}]
 
 
