@@ -94,9 +94,9 @@ def main() -> None:
     import jax
 
     if args.compile_cache:
-        from neurorl.hippocampus.runner import use_compile_cache
+        from neurorl.utils.compile_cache import use_compilation_cache
 
-        use_compile_cache(args.compile_cache)
+        use_compilation_cache(args.compile_cache, min_compile_seconds=0.5)
 
     from neurorl.utils.provenance import machine_description
 

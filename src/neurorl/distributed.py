@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from neurorl.sweep import RESULT, Job, Sweep, run_job, use_compilation_cache
+from neurorl.sweep import RESULT, Job, Sweep, run_job
+from neurorl.utils.compile_cache import use_compilation_cache
 from neurorl.utils.atomic import atomic_write_json
 
 KILL_MARKER = ".killed_once"

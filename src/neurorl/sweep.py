@@ -354,22 +354,6 @@ def _checkpoint_update(job_dir: Path) -> int:
         return 0
 
 
-def use_compilation_cache(path: str | Path | None) -> None:
-    """Persist compiled XLA programs in ``path`` for THIS process (call before the first compilation).
-
-    Since the trainer takes γ, λ, loss coefficients, learning rates and the clip norm as traced
-    inputs, every job of a sweep with the same shapes compiles to the same program: with a shared
-    cache only the first worker compiles it, the others load it (measured: a tiny bandit job 20-27 s
-    -> 5 s). A cache set by the user (JAX_COMPILATION_CACHE_DIR) is kept. Only share a cache
-    between machines with the same CPU and JAX version; the cache is trusted code (JAX docs).
-    """
-    import jax
-
-    if path and not jax.config.jax_compilation_cache_dir:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(path))
-
-
 # ------------------------------------------------------------------------------------------ local
 def run_local(sweep: Sweep, *, quiet: bool = False, log: Callable[[str], None] = print, vmap_grid: bool = True,
               max_points: int | None = None, stop_after_updates: int | None = None) -> dict[str, dict]:
@@ -404,7 +388,7 @@ def run_subprocesses(sweep: Sweep, *, parallel: int = 1, log: Callable[[str], No
                      compilation_cache: bool = True) -> dict[str, dict]:
     """Each unfinished job in its own ``python -m neurorl.sweep JOB_DIR`` process, ``parallel`` at a time.
 
-    ``compilation_cache``: the processes share ``SWEEP/jax_cache`` (:func:`use_compilation_cache`).
+    ``compilation_cache``: the processes share ``SWEEP/jax_cache`` (:func:`neurorl.utils.compile_cache.use_compilation_cache`).
     """
     import os
     import subprocess

@@ -101,9 +101,9 @@ def reproduce_recall(
     except Exception as e:  # ConfigError, ValueError: say what was expected
         raise typer.BadParameter(str(e)) from None
     if compile_cache is not None:
-        from neurorl.hippocampus.runner import use_compile_cache
+        from neurorl.utils.compile_cache import use_compilation_cache
 
-        use_compile_cache(compile_cache)
+        use_compilation_cache(compile_cache, min_compile_seconds=0.5)
     run = RunDir.create("hippocampus-recall", {"grid": dataclasses.asdict(cfg), "params": dataclasses.asdict(params)},
                         path=out, seed=seed)
     t_start = time.perf_counter()

@@ -60,6 +60,7 @@ def sweep_cmd(
     Extra --config.section.key=value arguments apply to every job.
     """
     from neurorl import sweep as sw
+    from neurorl.utils.compile_cache import use_compilation_cache
 
     base = list(ctx.args)
     bad = [a for a in base if not (a.startswith("--config.") and "=" in a)]
@@ -93,7 +94,7 @@ def sweep_cmd(
             sw.run_subprocesses(sweep, parallel=processes, log=log, compilation_cache=cache)
         else:
             if cache and sweep.pending():
-                sw.use_compilation_cache(sweep.cache_dir)  # this CLI process only
+                use_compilation_cache(sweep.cache_dir)  # this CLI process only
             sw.run_local(sweep, quiet=quiet or json_out, log=log, vmap_grid=vmap_grid, max_points=points_per_program)
     except KeyboardInterrupt:
         log(f"interrupted; resume with: neurorl sweep {experiment} --out {sweep.path} --resume")

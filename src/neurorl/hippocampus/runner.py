@@ -456,15 +456,6 @@ def _test_rows(items: int, chunk: int) -> int:
     return -(-m_pad // chunk) * chunk
 
 
-def use_compile_cache(path) -> None:
-    """Turn on JAX's persistent compilation cache in ``path`` for this process: a later process with
-    the same programs loads them from disk instead of compiling (XLA compilation of the fast engine's
-    training and test programs takes ~10 CPU-seconds)."""
-    os.makedirs(path, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-
 def precompile_tests(items_per_network: int, p: HippocampusParams, chunk: int = 20):
     """Compile the fast engine's test program for networks with up to ``items_per_network`` items in
     a background thread (e.g. while networks train); returns the thread. The call runs zero chunks."""
