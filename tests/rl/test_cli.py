@@ -100,9 +100,6 @@ def test_console_script_is_installed():
 
 
 def test_unknown_option_of_a_reproduce_command_is_a_clean_error():
-    import subprocess
-    import sys
-
     r = subprocess.run([sys.executable, "-m", "neurorl.cli", "reproduce", "harlow-1d", "--no-such-flag"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
