@@ -4,6 +4,8 @@
     python benchmarks/hippocampus_recall.py --full        # first the full experiment, cold (issue: <= 60 s), then the 1-network grid warm
     python benchmarks/hippocampus_recall.py --reference   # + the same 1-network grid on the reference engine (side by side, ratio)
     python benchmarks/hippocampus_recall.py --peer        # + the per-trial peer: one jitted dynamics.trial call per trial
+    python benchmarks/hippocampus_recall.py --compile-cache auto   # as the CLI runs by default: run twice, the second
+                                                                   # process loads the compiled programs
 
 Ours: the fast engine (src/neurorl/hippocampus/fast.py): one compiled call trains one network for all
 its epochs, one compiled call tests all items of a network (matrix-matrix products), a thread per core
@@ -87,15 +89,17 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="time the full experiment first (cold), then the 1-network grid")
     ap.add_argument("--reference", action="store_true", help="also time the 1-network grid on the reference engine")
     ap.add_argument("--peer", action="store_true", help="also time the per-trial peer on the 1-network grid")
-    ap.add_argument("--compile-cache", default=None, help="JAX persistent compilation cache directory "
-                    "(a second process then skips XLA compilation; leave out to time real cold starts)")
+    ap.add_argument("--compile-cache", default=None, help="JAX persistent compilation cache: a directory, or 'auto' "
+                    "for the one `neurorl reproduce hippocampus-recall` uses by default (a second process then "
+                    "skips XLA compilation; leave out to time first-ever cold starts)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
     import jax
 
     if args.compile_cache:
-        from neurorl.utils.compile_cache import use_compilation_cache
+        from neurorl.utils.compile_cache import resolve_cache_option, use_compilation_cache
 
+        args.compile_cache = str(resolve_cache_option(args.compile_cache))
         use_compilation_cache(args.compile_cache, min_compile_seconds=0.5)
 
     from neurorl.utils.provenance import machine_description

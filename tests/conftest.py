@@ -1,7 +1,8 @@
-"""Suite-wide settings: quiet progress bars, Agg backend, a fresh runs folder per test process.
+"""Suite-wide settings: quiet progress bars, Agg backend, a fresh runs folder and cache per test process.
 
-The runs folder is per process so that parallel workers (``pytest -n 2``, scripts/test.sh) and the
-developer's own ``runs/`` never see each other's run folders.
+The runs folder and the neurorl cache (Gittins tables, persistent XLA compilation cache) are per
+process so that parallel workers (``pytest -n 2``, scripts/test.sh) and the developer's own
+``runs/`` and ``~/.cache/neurorl`` never see each other's files.
 """
 
 import os
@@ -10,3 +11,4 @@ import tempfile
 os.environ.setdefault("NEURORL_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("NEURORL_RUNS", tempfile.mkdtemp(prefix="neurorl-test-runs-"))
+os.environ.setdefault("NEURORL_CACHE", tempfile.mkdtemp(prefix="neurorl-test-cache-"))

@@ -1,0 +1,48 @@
+"""`neurorl reproduce hippocampus-recall` keeps its compiled programs in the per-user cache by default."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from neurorl.utils.compile_cache import _cpu_signature, default_cache_dir, resolve_cache_option
+
+
+def test_cache_option_values(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEURORL_CACHE", str(tmp_path))
+    auto = resolve_cache_option("auto")
+    assert auto == default_cache_dir() and auto.parent == tmp_path / "xla"
+    assert resolve_cache_option(None) == auto and resolve_cache_option("") == auto
+    assert resolve_cache_option("off") is None and resolve_cache_option("OFF") is None
+    assert resolve_cache_option(str(tmp_path / "mine")) == tmp_path / "mine"
+
+
+def test_default_cache_dir_is_keyed_by_cpu_and_jax(tmp_path, monkeypatch):
+    import neurorl.utils.compile_cache as cc
+
+    monkeypatch.setenv("NEURORL_CACHE", str(tmp_path))
+    here = default_cache_dir()
+    assert here == default_cache_dir()  # stable on one machine
+    assert "|" in _cpu_signature()
+    monkeypatch.setattr(cc, "_cpu_signature", lambda: "another|cpu|avx2")
+    assert default_cache_dir() != here and default_cache_dir().parent == here.parent
+
+
+def _reproduce(out: Path, cache: Path) -> dict:
+    env = {**os.environ, "NEURORL_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": ""}
+    cmd = [sys.executable, "-c", "from neurorl.cli import main; main()", "reproduce", "hippocampus-recall", "--networks", "1", "--epochs", "1",
+           "--max-patterns", "4", "--out", str(out), "--json"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads(res.stdout[res.stdout.index("{"):])
+
+
+def test_second_run_loads_every_program_from_the_cache(tmp_path):
+    cache = tmp_path / "cache"
+    first = _reproduce(tmp_path / "a", cache)
+    entries = sorted(p.name for p in cache.rglob("*") if p.is_file())
+    assert entries, "the default run wrote no compiled programs to $NEURORL_CACHE/xla"
+    second = _reproduce(tmp_path / "b", cache)
+    assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == entries  # all hits: nothing new compiled
+    assert first["grids"] == second["grids"]
