@@ -22,6 +22,7 @@ from neurorl.baselines.bandits import (
     expected_returns_for_probs,
     gittins_table,
     independent_bayes_dp,
+    independent_discounted_policy_regret,
     oracle_value,
     run_baselines,
     sample_episodes,
@@ -57,6 +58,21 @@ def test_independent_dp_small_horizon_by_hand():
     assert independent_bayes_dp(2)[0] == pytest.approx(0.5 + (0.5 * 2 / 3 + 0.5 * 0.5))
     # dependent uniform, horizon 2: 1/2 + E[max(m, 1-m)] with m in {2/3, 1/3} -> 1/2 + 2/3
     assert dependent_bayes_dp("dependent", 2)[0] == pytest.approx(0.5 + 2 / 3)
+
+
+def test_discounted_policy_regret():
+    """gamma = 1 is the Bayes-optimal policy (regret 1.748, meta_rl.md §8.1); a shorter horizon of
+    planning explores less, so the undiscounted regret grows as gamma falls; gamma = 0 is the myopic
+    (greedy-on-posterior-mean) policy."""
+    assert independent_discounted_policy_regret(1.0) == pytest.approx(100 * 2 / 3 - independent_bayes_dp(100)[0])
+    assert independent_discounted_policy_regret(1.0) == pytest.approx(1.748, abs=1e-3)
+    values = [independent_discounted_policy_regret(g) for g in (0.0, 0.8, 0.9, 0.95, 0.99)]
+    assert all(a > b for a, b in zip(values, values[1:])), values
+    assert values[2] == pytest.approx(1.98, abs=0.01)  # gamma 0.9: the meta-RL presets' discount
+    # horizon 2 by hand: any gamma > 0 plays like the Bayes-optimal policy (no later trial to sacrifice)
+    assert independent_discounted_policy_regret(0.5, 2) == pytest.approx(2 * 2 / 3 - independent_bayes_dp(2)[0])
+    with pytest.raises(ValueError, match="gamma must be in"):
+        independent_discounted_policy_regret(1.5)
 
 
 def _regret(res, name):

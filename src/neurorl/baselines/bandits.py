@@ -150,6 +150,15 @@ def _trajectory(env, params, key, state):
 
 
 # ============================================================== exact dynamic programming
+def _independent_level(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level n of the count simplex s1+f1+s2+f2 = n as a dense cube over (s1, f1, s2): which entries are
+    states (f2 >= 0) and the Beta(1,1) posterior means m1, m2 there."""
+    k = np.arange(n + 1, dtype=np.float64)
+    s1, f1, s2 = k[:, None, None], k[None, :, None], k[None, None, :]
+    f2 = n - s1 - f1 - s2
+    return f2 >= 0, (s1 + 1) / (s1 + f1 + 2), (s2 + 1) / (s2 + np.maximum(f2, 0) + 2)
+
+
 @functools.lru_cache(maxsize=4)
 def independent_bayes_dp(horizon: int = 100) -> tuple[float, np.ndarray, np.ndarray]:
     """Exact Bayes-optimal 2-armed Bernoulli bandit with independent Beta(1,1) priors (meta_rl.md §8.1).
@@ -169,18 +178,45 @@ def independent_bayes_dp(horizon: int = 100) -> tuple[float, np.ndarray, np.ndar
     w_next = np.zeros((horizon + 1,) * 3)
     levels: list[np.ndarray] = [None] * horizon  # type: ignore[list-item]
     for n in range(horizon - 1, -1, -1):
-        k = np.arange(n + 1, dtype=np.float64)
-        s1, f1, s2 = k[:, None, None], k[None, :, None], k[None, None, :]
-        f2 = n - s1 - f1 - s2
-        valid = f2 >= 0
-        m1 = (s1 + 1) / (s1 + f1 + 2)
-        m2 = (s2 + 1) / (s2 + np.maximum(f2, 0) + 2)
+        valid, m1, m2 = _independent_level(n)
         q1 = m1 * (1 + w_next[1 : n + 2, : n + 1, : n + 1]) + (1 - m1) * w_next[: n + 1, 1 : n + 2, : n + 1]
         q2 = m2 * (1 + w_next[: n + 1, : n + 1, 1 : n + 2]) + (1 - m2) * w_next[: n + 1, : n + 1, : n + 1]
         levels[n] = ((q2 > q1) & valid).ravel()
         w_next = np.where(valid, np.maximum(q1, q2), 0.0)
     offsets = np.concatenate([[0], np.cumsum([(n + 1) ** 3 for n in range(horizon)])]).astype(np.int64)
     return float(w_next[0, 0, 0]), np.concatenate(levels), offsets
+
+
+def independent_discounted_policy_regret(gamma: float, horizon: int = 100) -> float:
+    """Undiscounted regret over ``horizon`` trials of the policy that is Bayes-optimal for the
+    *discounted* objective sum_t gamma^t r_t (independent arms, Beta(1,1) priors): what an agent
+    trained with discount ``gamma`` can reach at best (docs/bandits.md "Tuning").
+
+    Same backward induction as :func:`independent_bayes_dp`, with the continuation value multiplied
+    by ``gamma`` to choose the arm, and a second value U that follows those choices undiscounted.
+    ``gamma = 1`` gives the Bayes-optimal regret (1.748 for horizon 100, meta_rl.md §8.1)."""
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    w_next = np.zeros((horizon + 1,) * 3)  # discounted value of the gamma-optimal policy
+    u_next = np.zeros((horizon + 1,) * 3)  # its undiscounted expected reward
+    for n in range(horizon - 1, -1, -1):
+        valid, m1, m2 = _independent_level(n)
+
+        def after(v):  # values after a success / failure of arm 1 and of arm 2
+            return (v[1 : n + 2, : n + 1, : n + 1], v[: n + 1, 1 : n + 2, : n + 1],
+                    v[: n + 1, : n + 1, 1 : n + 2], v[: n + 1, : n + 1, : n + 1])
+
+        ws1, wf1, ws2, wf2 = after(w_next)
+        us1, uf1, us2, uf2 = after(u_next)
+        q1 = m1 * (1 + gamma * ws1) + (1 - m1) * gamma * wf1
+        q2 = m2 * (1 + gamma * ws2) + (1 - m2) * gamma * wf2
+        arm2 = q2 > q1  # ties pick arm 1, as independent_bayes_dp
+        u = np.where(arm2, m2 * (1 + us2) + (1 - m2) * uf2, m1 * (1 + us1) + (1 - m1) * uf1)
+        w_next = np.where(valid, np.maximum(q1, q2), 0.0)
+        u_next = np.where(valid, u, 0.0)
+    return float(horizon * 2.0 / 3.0 - u_next[0, 0, 0])  # oracle: E[max(p1, p2)] = 2/3 per trial
 
 
 def dependent_prior(family: str, p_high: float | None = None, nodes: int = 128) -> tuple[np.ndarray, np.ndarray]:
