@@ -31,7 +31,7 @@ def test_default_cache_dir_is_keyed_by_cpu_and_jax(tmp_path, monkeypatch):
 
 def _reproduce(out: Path, cache: Path) -> dict:
     env = {**os.environ, "NEURORL_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": ""}
-    cmd = [sys.executable, "-c", "from neurorl.cli import main; main()", "reproduce", "hippocampus-recall", "--networks", "1", "--epochs", "1",
+    cmd = [sys.executable, "-m", "neurorl.cli", "reproduce", "hippocampus-recall", "--networks", "1", "--epochs", "1",
            "--max-patterns", "4", "--out", str(out), "--json"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
