@@ -1,13 +1,13 @@
 """Throughput of the pixel Harlow task: env alone and env + agent with learning, side by side with a peer.
 
 ours (a) env only: ``vmap`` over B episodes x ``lax.scan`` over steps, random actions, in one jitted call;
-ours (b) learning: the A2C chunk of the ``harlow-visual`` preset (conv encoder + GRU 256, B x 20-step
+ours (b) learning: the A2C chunk of the ``harlow-visual`` preset (halves encoder + GRU 256, B x 20-step
          unrolls, gradients and Adam included), steps per second of environment experience;
 peer:    the same task stepped one step at a time through the Gymnasium adapter (what Stable-Baselines3
          or any per-step Python loop sees; random actions, no learning).
 
 Prints steps/s and the ratios ours/peer. Usage:
-    python benchmarks/harlow_visual_throughput.py [--size 32] [--batch 64] [--updates 20] [--peer-steps 2000]
+    python benchmarks/harlow_visual_throughput.py [--size 32] [--batch 64] [--updates 20] [--peer-steps 2000] [--encoder patchconv]
 """
 
 from __future__ import annotations
@@ -48,13 +48,15 @@ def env_only(size: int, batch: int, steps: int) -> float:
     return batch * steps / float(np.median(times))
 
 
-def learning(size: int, batch: int, updates: int) -> tuple[float, float]:
+def learning(size: int, batch: int, updates: int, encoder: str | None = None) -> tuple[float, float]:
     from neurorl.experiments.harlow import harlow_visual_preset
     from neurorl.rl.a2c import compile_train, seed_keys
     from neurorl.rl.trainer import build_network, make_env
     from neurorl.utils.config import apply_overrides
 
     cfg = apply_overrides(harlow_visual_preset(), [f"--config.a2c.num_envs={batch}"])
+    if encoder:  # another encoder with its own defaults (the preset's options belong to its encoder)
+        cfg = apply_overrides(cfg, [f"--config.agent.encoder={encoder}", "--config.agent.encoder_options={}"])
     if size != 32:
         cfg = apply_overrides(cfg, ["--config.env.id=neurorl/HarlowVisual-64-v0"])
     env, ep = make_env(cfg.env)
@@ -97,14 +99,15 @@ def main() -> None:
     ap.add_argument("--env-steps", type=int, default=250)
     ap.add_argument("--updates", type=int, default=20)
     ap.add_argument("--peer-steps", type=int, default=2000)
+    ap.add_argument("--encoder", default=None, help="learn with this encoder instead of the preset's (e.g. patchconv)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from neurorl.utils.provenance import machine_description
 
     ours_env = env_only(args.size, args.batch, args.env_steps)
-    ours_learn, compile_s = learning(args.size, args.batch, args.updates)
+    ours_learn, compile_s = learning(args.size, args.batch, args.updates, args.encoder)
     peer = peer_gymnasium(args.size, args.peer_steps)
-    out = {"size": args.size, "batch": args.batch, "ours_env_steps_per_s": ours_env,
+    out = {"size": args.size, "batch": args.batch, "encoder": args.encoder or "preset", "ours_env_steps_per_s": ours_env,
            "ours_learning_steps_per_s": ours_learn, "ours_learning_compile_s": compile_s,
            "peer_gymnasium_env_steps_per_s": peer, "ratio_env": ours_env / peer, "ratio_learning_vs_peer_env": ours_learn / peer,
            "machine": machine_description(), "device": str(jax.devices()[0])}

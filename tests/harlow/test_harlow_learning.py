@@ -46,3 +46,23 @@ def test_per_trial_accuracy_counts_unreached_trials_as_wrong():
     np.testing.assert_allclose(acc, [0.5, 0, 0, 0, 0, 0])
     s = summarise_accuracy(np.stack([acc, acc]))
     assert s["per_trial_accuracy"][0] == 50.0 and len(s["per_trial_accuracy"]) == 6
+
+
+@pytest.mark.parametrize("name", ["harlow-1d", "harlow-visual"])
+def test_shipped_agent_learns_in_one_trial(name):
+    """`neurorl eval <shipped Harlow agent>`: trials 2-6 far above chance, trial 1 at chance (the visual
+    agent on held-out objects it never saw in training). 300 episodes: a trial's standard error is at most
+    2.9 points; both agents measure >= 98 % on trials 2-6 (their READMEs); without learning across trials
+    they cannot beat 50 %."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from neurorl.cli import app
+
+    res = CliRunner().invoke(app, ["eval", name, "--episodes", "300", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    acc = out["per_trial_accuracy"]
+    assert len(acc) == 6 and min(acc[1:]) > 85.0, out
+    assert 35.0 < acc[0] < 65.0, out

@@ -35,8 +35,19 @@ class EnvConfig:
 class AgentConfig:
     core: Literal["lstm", "gru", "stacked_lstm"] = "lstm"
     num_lstm_units: int = 48  # meta_rl.md §0: LSTM 48 for bandits and two-step
-    encoder: Literal["none", "mlp", "conv", "patchconv"] = "none"
+    encoder: Literal["none", "mlp", "conv", "patchconv", "halves"] = "none"
+    encoder_options: str = "{}"  # JSON object of encoder arguments, e.g. '{"side_code": 8}'
     random_seed: int = 42  # base seed; seed i of a multi-seed run uses random_seed + i
+
+    def encoder_kwargs(self) -> tuple:
+        """``encoder_options`` as sorted (name, value) pairs (hashable, as flax module fields must be)."""
+        try:
+            value = json.loads(self.encoder_options)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"agent.encoder_options must be a JSON object, e.g. '{{\"side_code\": 8}}': {e}") from None
+        if not isinstance(value, dict):
+            raise ConfigError("agent.encoder_options must be a JSON object, e.g. '{\"side_code\": 8}'")
+        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in value.items()))
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(msg)
         self.env.params_dict()
+        self.agent.encoder_kwargs()
         return self
 
     def to_dict(self) -> dict:

@@ -69,7 +69,7 @@ def build_network(cfg: TrainConfig, env, env_params):
     if cfg.family in NETWORK_BUILDERS:
         return NETWORK_BUILDERS[cfg.family](cfg, env, env_params)
     num_actions = int(env.action_space(env_params).n)
-    encoder_kwargs = ()
+    encoder_kwargs = cfg.agent.encoder_kwargs()
     return RecurrentActorCritic(num_actions=num_actions, core=cfg.agent.core, hidden=cfg.agent.num_lstm_units,
                                 encoder=cfg.agent.encoder, encoder_kwargs=encoder_kwargs)
 
