@@ -61,8 +61,8 @@ def harlow_visual_preset() -> TrainConfig:
         name="harlow-visual",
         family="harlow",
         env=EnvConfig(id="neurorl/HarlowVisual-v0"),
-        # halves: a 2x2/2 patch convolution (as a matrix product: 22x the learning throughput of XLA CPU
-        # convolutions here) pooled within the left and right halves of the view, each half's pooled vector
+        # halves: a 2x2/2 patch convolution (a matrix product: XLA's CPU convolutions cost 16-22x the learning
+        # throughput here) pooled within the left and right halves of the view, each half's pooled vector
         # projected by one shared layer to an 8-number object code. With flattened patch features the agent
         # stayed at chance for 8 M steps; with this code it learns within ~1,500 updates (docs/harlow.md)
         agent=AgentConfig(core="gru", num_lstm_units=256, encoder="halves",
