@@ -106,12 +106,13 @@ class HalvesEncoder(nn.Module):
     The same patch convolutions as ``patchconv`` (default one layer, 2x2/2 -> 32 channels), but instead of
     flattening the map into a dense layer, each channel is averaged and max-pooled over the map's left
     columns and over its right columns, and each side's pooled vector goes through one shared linear
-    projection to ``side_code`` numbers (default 8): ``[code_L, code_R]``. An object therefore has the
-    same code wherever it sits inside a half (the Harlow images sit at different offsets from the patch
-    grid on the two sides and move 3 pixels per saccade), and the two halves share one code book, so the
-    recurrent core can compare "the image on my left" with a remembered image directly. Which half holds
-    what is kept, which is all the choice (a saccade left or right) needs. Why: with flattened features the
-    pixel agent stayed at chance for 8 M steps (docs/harlow.md, "Pixel version")."""
+    projection to ``side_code`` numbers (default 8): ``[code_L, code_R]``. An object therefore has nearly
+    the same code wherever it sits inside a half (exactly the same for shifts by whole patches; the Harlow
+    images sit at different offsets from the screen centre and move 3 pixels per saccade), and the two
+    halves share one code book, so the recurrent core can compare "the image on my left" with a remembered
+    image directly. Which half holds what is kept, which is all the choice (a saccade left or right) needs.
+    Why: with flattened features the pixel agent stayed at chance for 8 M steps (docs/harlow.md, "Pixel
+    version")."""
 
     patches: Sequence[int] = (2,)
     channels: Sequence[int] = (32,)
