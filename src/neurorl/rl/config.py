@@ -16,19 +16,24 @@ from typing import Literal
 from neurorl.utils.config import ConfigError
 
 
+def _json_object(text: str, key: str, example: str) -> dict:
+    """A config value that holds a JSON object, parsed; a ConfigError naming ``key`` otherwise."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{key} must be a JSON object, e.g. '{example}': {e}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a JSON object, e.g. '{example}'")
+    return value
+
+
 @dataclass(frozen=True)
 class EnvConfig:
     id: str = "neurorl/Bandit-independent-v0"
     params: str = "{}"  # JSON object of environment parameter overrides, e.g. '{"num_arms": 5}'
 
     def params_dict(self) -> dict:
-        try:
-            value = json.loads(self.params)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"env.params must be a JSON object, e.g. '{{\"num_arms\": 5}}': {e}") from None
-        if not isinstance(value, dict):
-            raise ConfigError("env.params must be a JSON object, e.g. '{\"num_arms\": 5}'")
-        return value
+        return _json_object(self.params, "env.params", '{"num_arms": 5}')
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,7 @@ class AgentConfig:
 
     def encoder_kwargs(self) -> tuple:
         """``encoder_options`` as sorted (name, value) pairs (hashable, as flax module fields must be)."""
-        try:
-            value = json.loads(self.encoder_options)
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"agent.encoder_options must be a JSON object, e.g. '{{\"side_code\": 8}}': {e}") from None
-        if not isinstance(value, dict):
-            raise ConfigError("agent.encoder_options must be a JSON object, e.g. '{\"side_code\": 8}'")
+        value = _json_object(self.encoder_options, "agent.encoder_options", '{"side_code": 8}')
         return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in value.items()))
 
 
