@@ -8,9 +8,3 @@ Subpackages (data flows down, imports point down):
 """
 
 __version__ = "0.1.0"
-
-from neurorl.utils.threefry import use_unrolled_threefry_on_cpu as _use_unrolled_threefry_on_cpu
-
-# Same random bits as jax's stock CPU lowering, a fraction of the XLA operations per draw
-# (neurorl/utils/threefry.py; NEURORL_STOCK_THREEFRY=1 turns it off).
-_use_unrolled_threefry_on_cpu()
