@@ -4,15 +4,18 @@ Peer: Stable-Baselines3 / sb3-contrib RecurrentPPO (torch, CPU) on OUR Gymnasium
 environment (neurorl/Bandit-independent-v0), LSTM 48 units, learning included. Both sides count
 environment steps per second of wall-clock time, learning included, after compilation/warm-up.
 
-    python benchmarks/bandit_throughput.py [--ours-updates 400] [--peer-steps 20000] [--json]
+    python benchmarks/bandit_throughput.py [--ours-updates 400] [--peer-steps 20000] [--stock-threefry] [--json]
 
-Prints both rates and the ratio. Needs the `peers` extra (torch==2.13.0, stable-baselines3, sb3-contrib).
+Prints both rates and the ratio. ``--stock-threefry`` also times ours with jax's stock CPU lowering of the
+random-number rounds (a loop per draw) instead of the straight-line rounds the trainer uses
+(neurorl/utils/threefry.py), interleaved with the default, to show what that choice is worth. Needs the `peers` extra (torch==2.13.0, stable-baselines3, sb3-contrib).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import jax
@@ -74,6 +77,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--peer-steps", type=int, default=10_000)
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--stock-threefry", action="store_true", help="also time ours with jax's stock Threefry lowering")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from neurorl.utils.provenance import machine_description
@@ -82,6 +86,12 @@ def main():
 
     result = {"machine": machine_description(), "ours": ours(args.ours_updates, args.num_envs, args.seeds)}
     print(f"ours: {result['ours']}", file=sys.stderr, flush=True)
+    if args.stock_threefry:  # read when the trainer's program is lowered, i.e. at its first call
+        os.environ["NEURORL_STOCK_THREEFRY"] = "1"
+        result["ours_stock_threefry"] = ours(args.ours_updates, args.num_envs, args.seeds)
+        del os.environ["NEURORL_STOCK_THREEFRY"]
+        result["ours_again"] = ours(args.ours_updates, args.num_envs, args.seeds)  # after, against drift
+        print(f"ours, stock threefry: {result['ours_stock_threefry']}", file=sys.stderr, flush=True)
     if not args.skip_peer:
         result["peer_recurrent_ppo_sb3"] = peer(args.peer_steps)
         result["ratio"] = result["ours"]["steps_per_second"] / result["peer_recurrent_ppo_sb3"]["steps_per_second"]
@@ -96,6 +106,10 @@ def main():
     print(f"neurorl A2C (jit+vmap+scan), {args.seeds} seed(s) x {args.num_envs} envs: "
           f"{o['steps_per_second']:,.0f} env steps/s incl. learning (median {o['median_steps_per_second']:,.0f}; "
           f"compile+first call {o['compile_and_first_call_s']:.1f} s; {o['steps_per_cpu_second']:,.0f} steps per CPU-second)")
+    if args.stock_threefry:
+        st, again = result["ours_stock_threefry"], result["ours_again"]
+        print(f"  same, jax's stock Threefry lowering: {st['steps_per_second']:,.0f} env steps/s "
+              f"({st['steps_per_cpu_second']:,.0f} per CPU-second); default again: {again['steps_per_second']:,.0f}")
     if "ratio" in result:
         p = result["peer_recurrent_ppo_sb3"]
         print(f"SB3 RecurrentPPO (torch {__import__('torch').__version__}, CPU) on our Gymnasium adapter: "
