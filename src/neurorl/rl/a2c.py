@@ -247,7 +247,7 @@ def compile_train_batched(cfg: TrainConfig, env, env_params, net):
     b_init = jax.jit(lambda keys, hps: jax.lax.map(lambda row: init(*row), (keys, hps)))
     b_chunk = jax.jit(jax.vmap(train_chunk, in_axes=(0, 0, None)), static_argnums=2, donate_argnums=0)
     # Straight-line Threefry rounds in the training program: the same random bits, a fraction of the
-    # XLA operations per step (+27 % env steps/s on the bandit preset, docs/benchmarks.md).
+    # XLA operations per step (+18-27 % env steps/s on the bandit task, docs/benchmarks.md).
     return b_init, lowered_with_straight_line_threefry(b_chunk)
 
 

@@ -17,8 +17,8 @@ short training run against the stock lowering); only speed and program size chan
 It is a scoped switch, not a global one, because straight-line rounds can also be slower: XLA fuses
 the rounds' elementwise ops into their consumers and recomputes them per consumer element. In the
 pixel Harlow environment's auto-reset, a per-episode draw feeds a select over every pixel of the
-observation, and the environment alone ran 3.4x slower (docs/benchmarks.md, "Straight-line
-Threefry"). The trainer's programs, where the gain was measured, are lowered inside the switch
+observation, and the environment alone ran 3.4x slower (docs/benchmarks.md, "Session 6:
+straight-line Threefry in the training program"). The trainer's programs, where the gain was measured, are lowered inside the switch
 (``neurorl.rl.a2c.compile_train_batched``); everything else, including users' own JAX code in the
 same process, keeps jax's stock lowering. ``NEURORL_STOCK_THREEFRY=1`` disables the switch (for
 comparisons). If a future jax moves the private names used here, the switch does nothing.
@@ -55,11 +55,6 @@ def _install() -> bool:
         except (ImportError, AttributeError, TypeError):  # private jax API moved: stock lowering only
             _installed = False
     return _installed
-
-
-def enabled() -> bool:
-    """Whether programs lowered now use the straight-line rounds."""
-    return bool(_installed) and _active.get()
 
 
 @contextlib.contextmanager
