@@ -231,6 +231,37 @@ def test_visual_side_swap_trial_count_and_accuracy_of_informed_player():
     assert (sides[:, 1:] != sides[:, :-1]).mean() > 0.35
 
 
+def test_visual_step_equals_gymnax_auto_reset_step():
+    """HarlowVisual.step selects the state and renders once; gymnax renders both and selects pixels.
+    Same keys, so every output (observations, states, rewards, flags, infos) must be identical,
+    across episode ends."""
+    from gymnax.environments import environment
+
+    env = HarlowVisual(size=32)
+    params = env.default_params.replace(n_trials=2)  # short episodes: several resets in the rollout
+    batch, steps = 8, 120
+
+    def rollout(step_fn, key):
+        _, st = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, batch), params)
+
+        def f(st, k):
+            ka, ks = jax.random.split(k)
+            a = jax.random.randint(ka, (batch,), 0, 2)
+            obs, st, r, term, trunc, info = jax.vmap(step_fn, in_axes=(0, 0, 0, None))(
+                jax.random.split(ks, batch), st, a, params)
+            return st, (obs, r, term, trunc, info)
+
+        return jax.lax.scan(f, st, jax.random.split(key, steps))
+
+    ours = jax.jit(lambda k: rollout(env.step, k))(jax.random.PRNGKey(5))
+    generic = jax.jit(lambda k: rollout(lambda *a: environment.Environment.step(env, *a), k))(jax.random.PRNGKey(5))
+    assert int(np.asarray(ours[1][2]).sum()) >= batch  # episodes did end (and auto-reset) in the rollout
+    a, b = jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(generic)
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
 def test_visual_held_out_split_and_distinct_objects():
     env = HarlowVisual(size=32)
     p_train = env.default_params
