@@ -6,9 +6,10 @@ environment steps per second of wall-clock time, learning included, after compil
 
     python benchmarks/bandit_throughput.py [--ours-updates 400] [--peer-steps 20000] [--stock-threefry] [--json]
 
-Prints both rates and the ratio. ``--stock-threefry`` also times ours with jax's stock CPU lowering of the
-random-number rounds (a loop per draw) instead of the straight-line rounds the trainer uses
-(neurorl/utils/threefry.py), interleaved with the default, to show what that choice is worth. Needs the `peers` extra (torch==2.13.0, stable-baselines3, sb3-contrib).
+Prints both rates and the ratio. Needs the `peers` extra (torch==2.13.0, stable-baselines3, sb3-contrib).
+``--stock-threefry`` also times ours with jax's stock CPU lowering of the random-number rounds (a loop per
+draw) instead of the straight-line rounds the trainer uses (neurorl/utils/threefry.py), then the default
+again (against drift), to show what that choice is worth.
 """
 
 from __future__ import annotations

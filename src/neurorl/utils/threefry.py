@@ -15,10 +15,11 @@ weight is bit-for-bit what the stock lowering gives (tests/rl/test_threefry.py c
 short training run against the stock lowering); only speed and program size change.
 
 It is a scoped switch, not a global one, because straight-line rounds can also be slower: XLA fuses
-the rounds' elementwise ops into their consumers and recomputes them per consumer element. In the
-pixel Harlow environment's auto-reset, a per-episode draw feeds a select over every pixel of the
-observation, and the environment alone ran 3.4x slower (docs/benchmarks.md, "Session 6:
-straight-line Threefry in the training program"). The trainer's programs, where the gain was measured, are lowered inside the switch
+the rounds' elementwise ops into their consumers and recomputes them per consumer element. With
+gymnax's auto-reset, the pixel Harlow environment used to select between two observations over every
+pixel, with a per-episode draw feeding that select, and the environment alone ran 3.4x slower under
+the straight-line rounds (docs/benchmarks.md, "Session 6: straight-line Threefry in the training
+program"). The trainer's programs, where the gain was measured, are lowered inside the switch
 (``neurorl.rl.a2c.compile_train_batched``); everything else, including users' own JAX code in the
 same process, keeps jax's stock lowering. ``NEURORL_STOCK_THREEFRY=1`` disables the switch (for
 comparisons). If a future jax moves the private names used here, the switch does nothing.
