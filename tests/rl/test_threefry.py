@@ -30,7 +30,8 @@ out = {
 with straight_line_threefry():  # fresh functions: jax lowers at the first call, inside the switch
     out["uniform"] = jax.jit(lambda k: jax.random.uniform(k, (1000,)))(key)
     out["split"] = jax.jit(lambda k: jax.random.split(k, 17))(key)
-    out["categorical"] = jax.jit(lambda k: jax.random.categorical(k, jnp.log(jnp.array([0.2, 0.3, 0.5])), shape=(500,)))(key)
+    logits = jnp.log(jnp.array([0.2, 0.3, 0.5]))
+    out["categorical"] = jax.jit(lambda k: jax.random.categorical(k, logits, shape=(500,)))(key)
     out["bernoulli"] = jax.jit(lambda k: jax.random.bernoulli(k, 0.3, (300,)))(key)
 # A short A2C run of the bandit task: sampling, environment draws and the gradient, end to end.
 cfg = TrainConfig(env=EnvConfig(id="neurorl/Bandit-independent-v0"),
