@@ -74,22 +74,21 @@ def straight_line_threefry():
         _active.reset(token)
 
 
-def lowered_with_straight_line_threefry(fn):
-    """``fn`` (a jitted function) whose calls lower inside :func:`straight_line_threefry`."""
-
+def _inside_switch(method):
     def call(*args, **kwargs):
         with straight_line_threefry():
-            return fn(*args, **kwargs)
+            return method(*args, **kwargs)
 
-    def inside(method):
-        def wrapped(*args, **kwargs):
-            with straight_line_threefry():
-                return method(*args, **kwargs)
-        return wrapped
+    return call
 
+
+def lowered_with_straight_line_threefry(fn):
+    """``fn`` (a jitted function) whose calls, and jit's ahead-of-time ``lower``/``trace``, lower inside
+    :func:`straight_line_threefry`."""
+    call = _inside_switch(fn)
     call.__wrapped__ = fn
     call.__doc__ = fn.__doc__
-    for attr in ("lower", "trace"):  # jit's ahead-of-time entry points lower inside the switch too
+    for attr in ("lower", "trace"):
         if hasattr(fn, attr):
-            setattr(call, attr, inside(getattr(fn, attr)))
+            setattr(call, attr, _inside_switch(getattr(fn, attr)))
     return call
