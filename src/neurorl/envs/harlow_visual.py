@@ -271,7 +271,7 @@ class HarlowVisual(environment.Environment[HarlowVisualState, HarlowVisualParams
         """gymnax's auto-resetting step (same keys, same outputs), rendered once: the state is selected
         between the stepped and the fresh episode and then rendered, where gymnax renders both and
         selects every pixel. Same values (the observation is a function of the state); the env alone
-        ran ≈ 2.5x faster, learning ≈ 1.4x (docs/benchmarks.md)."""
+        ran ≈ 2.5x faster, learning ≈ 1.2-1.4x (docs/benchmarks.md)."""
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         obs_st, state_st, reward, terminated, info = self.step_env(key_step, state, action, params)
