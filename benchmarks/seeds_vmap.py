@@ -8,6 +8,7 @@ shared and noisy (environment.md finding 8); the median of the repeats is report
 
     python benchmarks/seeds_vmap.py                      # bandit-independent, 250-update chunks
     python benchmarks/seeds_vmap.py --updates 500 --repeats 3 --seeds 8
+    python benchmarks/seeds_vmap.py --preset harlow-visual --seeds 5 --updates 10 --seed-layout vmap   # or sequential
 
 Prints the time per chunk of updates for 1 seed and for N seeds, and the ratio, in wall AND CPU
 seconds, with the load average before and after (``os.getloadavg``; the machine is shared, so a
@@ -26,13 +27,16 @@ import time
 import jax
 
 
-def build(preset: str, seeds: int, updates: int):
+def build(preset: str, seeds: int, updates: int, seed_layout: str | None = None):
     from neurorl.rl.a2c import compile_train, seed_keys
     from neurorl.rl.presets import get_preset
     from neurorl.rl.trainer import build_network, make_env
     from neurorl.utils.config import apply_overrides
 
-    cfg = apply_overrides(get_preset(preset), [f"--config.run.seeds={seeds}", f"--config.a2c.num_updates={updates}"])
+    overrides = [f"--config.run.seeds={seeds}", f"--config.a2c.num_updates={updates}"]
+    if seed_layout:
+        overrides.append(f"--config.run.seed_layout={seed_layout}")
+    cfg = apply_overrides(get_preset(preset), overrides)
     env, env_params = make_env(cfg.env)
     net = build_network(cfg, env, env_params)
     v_init, v_chunk = compile_train(cfg, env, env_params, net)
@@ -45,6 +49,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--updates", type=int, default=250, help="updates per timed chunk (one compiled call)")
     ap.add_argument("--repeats", type=int, default=3, help="timed calls per variant, interleaved")
+    ap.add_argument("--seed-layout", choices=("vmap", "sequential"), default=None,
+                    help="run.seed_layout of the N-seed variant (default: the preset's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -54,7 +60,7 @@ def main() -> None:
     variants = {}
     for s in (1, args.seeds):
         t0 = time.perf_counter()
-        cfg, v_init, v_chunk, keys = build(args.preset, s, args.updates)
+        cfg, v_init, v_chunk, keys = build(args.preset, s, args.updates, args.seed_layout)
         state = v_init(keys)
         state, m = v_chunk(state, args.updates)  # compile + first call
         jax.block_until_ready(m)
@@ -75,6 +81,7 @@ def main() -> None:
     tn = statistics.median(variants[args.seeds]["times"])
     out = {
         "machine": machine_description(), "preset": args.preset, "updates_per_call": args.updates,
+        "seed_layout": variants[args.seeds]["cfg"].run.seed_layout,
         "env_steps_per_seed_per_call": steps, "repeats": args.repeats,
         "one_seed_s": round(t1, 3), f"{args.seeds}_seeds_s": round(tn, 3), "ratio": round(tn / t1, 3),
         "one_seed_all_s": [round(x, 3) for x in variants[1]["times"]],
@@ -98,7 +105,7 @@ def main() -> None:
     print(f"{args.preset}: {args.updates} updates x {cfg1.a2c.num_envs} envs x {cfg1.a2c.unroll_length} steps per call, "
           f"median of {args.repeats} interleaved calls")
     print(f"1 seed : {t1:.3f} s  {variants[1]['times']}")
-    print(f"{args.seeds} seeds: {tn:.3f} s  {variants[args.seeds]['times']}")
+    print(f"{args.seeds} seeds ({out['seed_layout']}): {tn:.3f} s  {variants[args.seeds]['times']}")
     print(f"ratio {args.seeds} seeds / 1 seed: {tn / t1:.2f} wall, {out['cpu_ratio']:.2f} CPU  (target <= 1.5)")
     print(f"CPU s per call: 1 seed {out['one_seed_cpu_s']}, {args.seeds} seeds {out[f'{args.seeds}_seeds_cpu_s']}; "
           f"load average {out['loadavg_start']} -> {out['loadavg_end']} on {out['cpus']} CPUs")

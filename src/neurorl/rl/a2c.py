@@ -252,9 +252,11 @@ def compile_train_batched(cfg: TrainConfig, env, env_params, net):
 
 
 def compile_train(cfg: TrainConfig, env, env_params, net):
-    """Seed-vmapped, jitted ``init(keys)`` and ``train_chunk(states, num_updates)`` for ONE config.
+    """Jitted ``init(keys)`` and ``train_chunk(states, num_updates)`` for ONE config, over a leading seed axis.
 
-    The same program as :func:`compile_train_batched`, every row given ``hyperparams(cfg)``.
+    The same program as :func:`compile_train_batched`, every row given ``hyperparams(cfg)``. With
+    ``run.seed_layout == "sequential"`` ``train_chunk`` calls the one-row program once per seed (same
+    stacked inputs and outputs): each seed then trains exactly as a one-seed run with its key would.
     """
     b_init, b_chunk = compile_train_batched(cfg, env, env_params, net)
     hp = hyperparams(cfg)
@@ -266,7 +268,12 @@ def compile_train(cfg: TrainConfig, env, env_params, net):
         return b_init(keys, rows(keys.shape[0]))
 
     def v_chunk(states: TrainState, num_updates: int):
-        return b_chunk(states, rows(states.update.shape[0]), num_updates)
+        n = states.update.shape[0]
+        if cfg.run.seed_layout == "vmap" or n == 1:
+            return b_chunk(states, rows(n), num_updates)
+        # "sequential": the one-seed program once per seed; the same stacked states and metrics as "vmap"
+        parts = [b_chunk(jax.tree_util.tree_map(lambda x: x[i:i + 1], states), rows(1), num_updates) for i in range(n)]
+        return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *parts)
 
     return v_init, v_chunk
 

@@ -74,9 +74,16 @@ class A2CConfig:
     normalize_advantages: bool = False
 
 
+SEED_LAYOUTS = ("vmap", "sequential")
+
+
 @dataclass(frozen=True)
 class RunConfig:
-    seeds: int = 1  # seeds trained together, vmapped in one program
+    seeds: int = 1  # seeds trained in one run
+    # "vmap": the seeds are rows of one program (one call per chunk for all of them); "sequential": one call of the
+    # one-seed program per seed and chunk. Sequential gives each seed exactly the weights of a one-seed run with that
+    # seed, and is faster where one seed already fills the machine (pixel Harlow: +20 %, docs/benchmarks.md)
+    seed_layout: str = "vmap"
     chunk_updates: int = 250  # updates per compiled call: progress/metrics/checkpoint granularity
     eval_every_updates: int = 1000  # the original's periodic "evaluator" (§2.5)
     eval_episodes: int = 400
@@ -107,6 +114,7 @@ class TrainConfig:
             (o.max_grad_norm > 0, "optim.max_grad_norm must be > 0"),
             (self.agent.num_lstm_units >= 1, "agent.num_lstm_units must be >= 1"),
             (r.seeds >= 1, "run.seeds must be >= 1"),
+            (r.seed_layout in SEED_LAYOUTS, f"run.seed_layout must be one of {SEED_LAYOUTS}, got {r.seed_layout!r}"),
             (r.chunk_updates >= 1, "run.chunk_updates must be >= 1"),
             (r.eval_every_updates >= 0 and r.eval_episodes >= 1, "run.eval_* must be positive"),
         ]
