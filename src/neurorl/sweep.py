@@ -241,7 +241,8 @@ def params_digest(params) -> str:
 
 def run_job(job: Job, job_dir: str | Path, *, quiet: bool = True,
             stop_after_updates: int | None = None, on_chunk: Callable[[], None] | None = None) -> dict | None:
-    """Train one job (all its seeds in one vmapped program), resuming from ``job_dir``'s checkpoint.
+    """Train one job (its seeds vmapped in one program, or one after another: ``run.seed_layout``),
+    resuming from ``job_dir``'s checkpoint.
 
     Writes ``result.json`` atomically at the end and returns it. Returns None when stopped early by
     ``stop_after_updates`` (used to simulate an interruption).
@@ -324,14 +325,19 @@ def plan_groups(sweep: "Sweep", jobs: Sequence[Job] | None = None, *, max_points
     Jobs share a program when their configs differ only in traced hyperparameters and the seed
     (``neurorl.grid_train.program_key``: not in shapes such as agent.num_lstm_units or
     a2c.num_envs), have the same number of seeds and their checkpoints are at the same update
-    (a resumed group continues together). ``max_points`` caps a group's size (memory).
+    (a resumed group continues together). Jobs with ``run.seed_layout="sequential"`` train alone, as
+    ``neurorl train`` would. ``max_points`` caps a group's size (memory).
     """
     from neurorl.grid_train import program_key
 
     jobs = sweep.pending() if jobs is None else [j for j in jobs if not sweep.is_done(j)]
     groups: dict[tuple, list[Job]] = {}
     for job in jobs:
-        key = (program_key(job.config()), job.seeds, _checkpoint_update(sweep.job_dir(job)))
+        cfg = job.config()
+        if cfg.run.seed_layout == "sequential":  # its seeds run one after another (trainer.train): never rows
+            key = ("alone", job.job_id)
+        else:
+            key = (program_key(cfg), job.seeds, _checkpoint_update(sweep.job_dir(job)))
         groups.setdefault(key, []).append(job)
     out = []
     for members in groups.values():

@@ -206,6 +206,10 @@ def test_plan_groups_share_programs_only_across_traced_keys(tmp_path):
                              seeds_per_job=2)
     assert [[(j.point_id, j.seeds) for j in g] for g in sw.plan_groups(blocks)] == [
         [("p000_gamma-0.8", 2), ("p001_gamma-0.9", 2)], [("p000_gamma-0.8", 1), ("p001_gamma-0.9", 1)]]
+    # seeds run one after another (run.seed_layout="sequential"): every job alone, as `neurorl train` runs it
+    seq = sw.create_sweep("bandit-independent", seeds=2, grid=GRID, out=tmp_path / "s",
+                          base_overrides=TINY + ["--config.run.seed_layout=sequential"])
+    assert [len(g) for g in sw.plan_groups(seq)] == [1, 1]
 
 
 def test_vmapped_grid_points_equal_separate_jobs_and_resume(local_sweep, tmp_path):
