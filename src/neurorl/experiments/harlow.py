@@ -2,9 +2,9 @@
 
 - presets ``harlow-1d`` and ``harlow-visual`` (``neurorl train NAME``);
 - ``neurorl reproduce harlow-1d | harlow-visual``: train the seeds (one jitted A2C program; 1-D vmaps
-  them, the pixel version runs them one after another, ``run.seed_layout``), evaluate frozen weights at successive training quantiles (% correct per trial 1-6,
-  mean +- sd over seeds), final evaluation, figures beside the published curves, report, and
-  optionally export a shipped agent;
+  them, the pixel version runs them one after another, ``run.seed_layout``), evaluate frozen weights
+  at successive training quantiles (% correct per trial 1-6, mean +- sd over seeds), final evaluation,
+  figures beside the published curves, report, and optionally export a shipped agent;
 - ``neurorl eval harlow-1d --episodes 1000 --json`` (evaluator family ``harlow``);
 - ``neurorl play harlow``: a human plays the task in the terminal.
 
@@ -153,6 +153,7 @@ agent_evaluator("harlow")(harlow_agent_evaluator)
 # ----------------------------------------------------------------------------- training driver
 _LAYOUT_WORDS = {"vmap": "vmapped together", "sequential": "one after another"}
 
+
 def _chunking(num_updates: int, n_quantiles: int, chunk_max: int) -> tuple[int, int]:
     """(updates per quantile, chunk size dividing it) so every compiled call has the same length."""
     if n_quantiles < 1 or num_updates < n_quantiles:
@@ -298,6 +299,7 @@ def draw_harlow_figures(run_path: Path) -> list[Path]:
 
 
 def _report(s: dict) -> str:
+    layout = _LAYOUT_WORDS.get(s.get("seed_layout"), "vmapped together")
     lines = [f"# {s['preset']}", "",
              f"{s['seeds']} seed(s), {s['episodes']} evaluation episodes per seed "
              f"({'held-out test objects' if 'visual' in s['preset'] else 'fresh episodes'}), "
@@ -312,8 +314,7 @@ def _report(s: dict) -> str:
              f"Targets (issue 3): {s['targets']} -> {'met' if s['targets_met'] else 'NOT met'}: {s['target_checks']}", "",
              f"Training: {s['env_steps_per_seed']:,} env steps and {s['episodes_per_seed_mean']:,.0f} episodes per seed; "
              f"compile {s['compile_seconds']:.1f} s, train {s['train_seconds']:.1f} s "
-             f"({s['minutes_per_seed']:.2f} min per seed, seeds {_LAYOUT_WORDS.get(s.get('seed_layout'), 'vmapped together')}), "
-             "quantile evaluations "
+             f"({s['minutes_per_seed']:.2f} min per seed, seeds {layout}), quantile evaluations "
              f"{s['quantile_eval_seconds']:.1f} s; total wall {s['wall_seconds']:.1f} s on {s['machine']}.", "",
              "Figures: figures/accuracy_by_quantile.png, figures/training_curve.png, figures/episode.gif"]
     return "\n".join(lines) + "\n"

@@ -82,7 +82,7 @@ class RunConfig:
     seeds: int = 1  # seeds trained in one run
     # "vmap": the seeds are rows of one program (one call per chunk for all of them); "sequential": one call of the
     # one-seed program per seed and chunk. Sequential gives each seed exactly the weights of a one-seed run with that
-    # seed, and is faster where one seed already fills the machine (pixel Harlow: +20 %, docs/benchmarks.md)
+    # seed, and is faster where one seed already fills the machine (pixel Harlow: 15-20 %, docs/benchmarks.md)
     seed_layout: str = "vmap"
     chunk_updates: int = 250  # updates per compiled call: progress/metrics/checkpoint granularity
     eval_every_updates: int = 1000  # the original's periodic "evaluator" (§2.5)
