@@ -26,6 +26,8 @@ import time
 
 import jax
 
+from neurorl.rl.config import SEED_LAYOUTS
+
 
 def build(preset: str, seeds: int, updates: int, seed_layout: str | None = None):
     from neurorl.rl.a2c import compile_train, seed_keys
@@ -49,7 +51,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--updates", type=int, default=250, help="updates per timed chunk (one compiled call)")
     ap.add_argument("--repeats", type=int, default=3, help="timed calls per variant, interleaved")
-    ap.add_argument("--seed-layout", choices=("vmap", "sequential"), default=None,
+    ap.add_argument("--seed-layout", choices=SEED_LAYOUTS, default=None,
                     help="run.seed_layout of the N-seed variant (default: the preset's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

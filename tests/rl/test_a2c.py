@@ -138,5 +138,7 @@ def test_sequential_seed_layout_gives_each_seed_its_one_seed_run(tmp_path):
         np.testing.assert_array_equal(np.asarray(s)[2], np.asarray(o)[0])
         np.testing.assert_allclose(np.asarray(s), np.asarray(v), atol=1e-4)
     assert not np.allclose(*(np.asarray(jax.tree_util.tree_leaves(seq.params)[0])[i] for i in (0, 1)))
-    with pytest.raises(Exception, match="seed_layout"):
+    from neurorl.utils.config import ConfigError
+
+    with pytest.raises(ConfigError, match="run.seed_layout must be one of"):
         dataclasses.replace(base, run=RunConfig(seed_layout="threads")).validate()
