@@ -85,7 +85,10 @@ def main():
 
     import sys
 
-    result = {"machine": machine_description(), "ours": ours(args.ours_updates, args.num_envs, args.seeds)}
+    from machine_speed import probe  # benchmarks/machine_speed.py: is the VM fast or slow right now?
+
+    result = {"machine": machine_description(), "machine_speed_before": probe(),
+              "ours": ours(args.ours_updates, args.num_envs, args.seeds)}
     print(f"ours: {result['ours']}", file=sys.stderr, flush=True)
     if args.stock_threefry:  # read when the trainer's program is lowered, i.e. at its first call
         os.environ["NEURORL_STOCK_THREEFRY"] = "1"
@@ -99,10 +102,15 @@ def main():
         # CPU time is what a loaded (shared) machine does not distort: the same ratio per CPU-second.
         result["ratio_per_cpu_second"] = (result["ours"]["steps_per_cpu_second"]
                                           / result["peer_recurrent_ppo_sb3"]["steps_per_cpu_second"])
+    result["machine_speed_after"] = probe()
     if args.json:
         print(json.dumps(result))
         return
     print(f"machine: {result['machine']}")
+    for when in ("before", "after"):
+        sp = result[f"machine_speed_{when}"]
+        print(f"machine speed {when}: memory probe {sp['memory_ms']} ms, compute probe {sp['compute_ms']} ms "
+              f"(benchmarks/machine_speed.py; lower is faster)")
     o = result["ours"]
     print(f"neurorl A2C (jit+vmap+scan), {args.seeds} seed(s) x {args.num_envs} envs: "
           f"{o['steps_per_second']:,.0f} env steps/s incl. learning (median {o['median_steps_per_second']:,.0f}; "

@@ -104,8 +104,10 @@ def main() -> None:
 
     from neurorl.utils.provenance import machine_description
 
+    from machine_speed import probe  # benchmarks/machine_speed.py: is the VM fast or slow right now?
+
     out = {"machine": machine_description(), "cpu_count": os.cpu_count(), "jax": jax.__version__,
-           "compile_cache": args.compile_cache}
+           "compile_cache": args.compile_cache, "machine_speed_before": probe()}
     if args.full:  # first heavy call of the process: includes every compilation
         out["full_10net_2and5ep_cold"] = ours_grid(10, (2, 5))
         out["grid_1net_5ep_warm"] = ours_grid(1, (5,))
@@ -121,12 +123,17 @@ def main() -> None:
         peer_grid(1)  # compile
         out["peer_1net_5ep"] = peer_grid(5)
         out["ratio_peer_over_fast_cpu"] = round(out["peer_1net_5ep"]["cpu_s"] / out["grid_1net_5ep_warm"]["cpu_s"], 2)
+    out["machine_speed_after"] = probe()
     out["original_seconds_i7"] = ORIGINAL_SECONDS
     out["ratio_original_over_fast_1net_warm_wall"] = round(ORIGINAL_SECONDS / out["grid_1net_5ep_warm"]["wall_s"], 1)
     if args.json:
         print(json.dumps(out, indent=1))
         return
     print(f"machine: {out['machine']} (jax {out['jax']})")
+    for when in ("before", "after"):
+        sp = out[f"machine_speed_{when}"]
+        print(f"machine speed {when}: memory probe {sp['memory_ms']} ms, compute probe {sp['compute_ms']} ms "
+              f"(benchmarks/machine_speed.py; lower is faster)")
     for k, v in out.items():
         if isinstance(v, dict) and "wall_s" in v:
             ph = ", ".join(f"{n} {x['wall_s']:.1f}/{x['cpu_s']:.1f}" for n, x in v["phases"].items())
