@@ -252,12 +252,15 @@ def learn(net: Net, snap: dict, p: HippocampusParams) -> Net:
     n = net.n_wt_updates + 1
     bal = tuple(prj for prj in wt if HIDDEN[PROJECTION_RECEIVER[prj]])  # not for Target receivers (ECout)
 
-    do_bal = (n % lp.wtbal_interval) == 0
-    wb_inc, wb_dec = dict(net.wb_inc), dict(net.wb_dec)
-    for prj in bal:  # (a lax.cond here would copy every weight array into the branch: slower)
-        inc, dec = LR.wtbal(wt[prj], lp)
-        wb_inc[prj] = jnp.where(do_bal, inc, net.wb_inc[prj])
-        wb_dec[prj] = jnp.where(do_bal, dec, net.wb_dec[prj])
+    def balance(wts):  # every WtBalInterval-th update only (§3.6)
+        return {prj: LR.wtbal(w, lp) for prj, w in wts.items()}
+
+    def keep(wts):
+        return {prj: (net.wb_inc[prj], net.wb_dec[prj]) for prj in wts}
+
+    factors = jax.lax.cond((n % lp.wtbal_interval) == 0, balance, keep, {prj: wt[prj] for prj in bal})
+    wb_inc = {**net.wb_inc, **{prj: f[0] for prj, f in factors.items()}}
+    wb_dec = {**net.wb_dec, **{prj: f[1] for prj, f in factors.items()}}
     return net._replace(wt=wt, lwt=lwt, wb_inc=wb_inc, wb_dec=wb_dec, n_wt_updates=n)
 
 
